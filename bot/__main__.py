@@ -1,0 +1,80 @@
+"""Command line: ``python -m bot [run | webhook | chat | migrate]`` (also ``stretchbot``).
+
+Without a command: polling when TELEGRAM_BOT_TOKEN is set, else the terminal chat, so a
+newcomer with no token and no network still talks to the real bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stretchbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="long-poll the Bot API (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("webhook", help="serve webhooks (WEBHOOK_URL, WEBHOOK_SECRET, PORT)")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal, offline")
+    chat.add_argument(
+        "--speed", type=float, default=10.0, help="make holds this many times shorter (default 10)"
+    )
+    chat.add_argument("--user-id", type=int, default=1001)
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.secrets())
+        command = args.command or ("run" if settings.token else "chat")
+        if command == "chat":
+            from bot.botapi.chat import run_chat
+
+            speed = getattr(args, "speed", 10.0)
+            return asyncio.run(
+                run_chat(settings, speed=speed, user_id=getattr(args, "user_id", 1001))
+            )
+        if command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if command == "webhook":
+            from bot.webhook import serve_webhook
+
+            return asyncio.run(serve_webhook(settings))
+        return asyncio.run(_poll(settings))
+    except ConfigError as exc:
+        print(exc.code, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.launch import open_runtime
+
+    runtime = await open_runtime(settings.model_copy(update={"auto_migrate": True}))
+    await runtime.engine.dispose()
+    print("Database is up to date.")
+    return 0
+
+
+async def _poll(settings: Settings) -> int:
+    from bot.launch import start_bot
+
+    running = await start_bot(settings, polling=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await running.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Build the Application: transport, rate limiter, per-person ordering, every handler.
+
+This is the one place where the bot's surface is registered, so it can be read at a
+glance: commands, then buttons by prefix, then text and everything else.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import BotCommand, Message, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.flows import session as session_flow
+from bot.http import AiohttpRequest
+from bot.processing import PerUserUpdateProcessor
+from bot.runtime import Runtime
+from content.schema.texts import t
+from handlers import commands_by_name, common, errors, session, text, triage
+
+# Shown by Telegram in the "/" menu, in this order.
+PUBLISHED_COMMANDS = (
+    "start",
+    "stretch",
+    "checkup",
+    "progress",
+    "report",
+    "reminders",
+    "settings",
+    "mydata",
+    "privacy",
+    "delete",
+    "help",
+    "cancel",
+)
+
+
+def build_application(settings: Settings, runtime: Runtime, *, polling: bool = True) -> Application:
+    assert settings.token is not None
+    builder = ApplicationBuilder()
+    if not polling:
+        builder = builder.updater(None)
+    application = (
+        builder.token(settings.token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .request(AiohttpRequest(connection_pool_size=max(32, settings.max_concurrent_updates)))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=30.0))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.flood_limit_per_second, max_retries=3)
+        )
+        .concurrent_updates(PerUserUpdateProcessor(runtime.locks, settings.max_concurrent_updates))
+        .build()
+    )
+    application.bot_data["runtime"] = runtime
+    runtime.delivery = Delivery(
+        application.bot, runtime.sessions, runtime.clock, runtime.instance, on_tag=_remember_tag
+    )
+    _register_timers(runtime)
+    register_handlers(application)
+    return application
+
+
+async def _remember_tag(session: AsyncSession, tag: str, message: Message) -> None:
+    if tag.startswith("countdown:"):
+        await session_flow.remember_countdown(session, tag, message.message_id)
+
+
+def _register_timers(runtime: Runtime) -> None:
+    runtime.register_timer("hold_end", session_flow.on_hold_end)
+    runtime.register_timer("rest_end", session_flow.on_rest_end)
+    runtime.register_timer("hold_tick", session_flow.on_tick)
+    runtime.register_timer("session_idle", session_flow.on_idle)
+    from bot.flows import extra_timers
+
+    for kind, handler in extra_timers.TIMERS.items():
+        runtime.register_timer(kind, handler)
+
+
+def register_handlers(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        MessageHandler(
+            ~private & (filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POSTS),
+            common.group_chat,
+        )
+    )
+    for name, handler in commands_by_name().items():
+        application.add_handler(CommandHandler(name, handler, filters=private))
+    buttons = {
+        r"^go:": common.go_button,
+        r"^ob:": triage.onboarding_button,
+        r"^tq:": triage.question_button,
+        r"^tc:": triage.cleared_button,
+        r"^ss:": session.session_button,
+        r"^pn:": session.pain_button,
+        r"^hw:": session.hurt_where_button,
+    }
+    from handlers import extra
+
+    buttons.update(getattr(extra, "BUTTONS", {}))
+    for pattern, handler in buttons.items():
+        application.add_handler(CallbackQueryHandler(handler, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(common.stale_button))
+    application.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, common.edited)
+    )
+    application.add_handler(MessageHandler(private & filters.TEXT, text.on_text))
+    application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, common.not_text))
+    application.add_error_handler(errors.on_error)
+
+
+async def publish_commands(application: Application) -> None:
+    """setMyCommands: the list Telegram shows when the person types '/'."""
+    available = commands_by_name()
+    commands = [
+        BotCommand(name, t(f"commands.{name}")) for name in PUBLISHED_COMMANDS if name in available
+    ]
+    await application.bot.set_my_commands(commands)
+
+
+__all__ = ["Update", "build_application"]

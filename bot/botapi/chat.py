@@ -1,0 +1,123 @@
+"""The terminal chat: the real bot, over real HTTP, against the in-process emulator.
+
+Bot messages print as text; inline buttons print as numbered choices (type the number to
+press one); anything else you type is sent as a message. Photos and documents the bot
+sends are saved under ``chat-files/`` and their path printed. ``--speed`` shortens holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sys
+from pathlib import Path
+
+from bot.botapi.emulator import BotApiEmulator
+from bot.botapi.state import StoredMessage
+from bot.botapi.userside import TelegramUser
+from bot.config import Settings
+
+CHAT_TOKEN = "1000001:offline-terminal-chat-token"
+FILES_DIR = Path("chat-files")
+
+
+def render(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) -> str:
+    lines = [f"🤖 {message.text}" if message.text else "🤖"]
+    data = message.data
+    if "photo" in data or "document" in data:
+        files_dir.mkdir(exist_ok=True)
+        name = data["document"].get("file_name", "file") if "document" in data else "chart.png"
+        path = files_dir / f"{message.message_id}-{name}"
+        path.write_bytes(emulator.files.of_message(message))
+        lines.append(f"   📎 saved {path}")
+    for row in message.inline_keyboard:
+        lines.append("   " + "   ".join(f"[{label_number(message, b)}] {b['text']}" for b in row))
+    return "\n".join(lines)
+
+
+def label_number(message: StoredMessage, button: dict[str, object]) -> int:
+    flat = [b for row in message.inline_keyboard for b in row]
+    return flat.index(button) + 1
+
+
+async def print_bot(user: TelegramUser, emulator: BotApiEmulator, state: dict[str, object]) -> None:
+    """Print new messages, and edits (the countdown) as short updates, as they happen."""
+    chat = user.chat
+    cursor = 0
+    while True:
+        while cursor < len(chat.events):
+            kind, message = chat.events[cursor]
+            cursor += 1
+            if message.deleted:
+                continue
+            if kind == "new":
+                print(render(message, FILES_DIR, emulator), flush=True)
+                if message.inline_keyboard:
+                    state["buttons"] = message
+            elif message.text:
+                print(f"   ✏️  {message.text.splitlines()[-1]}", flush=True)
+        await chat.changed.wait()
+
+
+async def read_line(prompt: str) -> str | None:
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def run_chat(settings: Settings, *, speed: float = 10.0, user_id: int = 1001) -> int:
+    from bot.launch import start_bot
+
+    emulator = BotApiEmulator(
+        token=CHAT_TOKEN, bot_username="stretch_helper_bot", bot_name="Stretch helper"
+    )
+    await emulator.start()
+    chat_settings = settings.model_copy(
+        update={
+            "telegram_bot_token": CHAT_TOKEN,
+            "telegram_api_base_url": emulator.base_url,
+            "stretch_time_scale": settings.stretch_time_scale / max(speed, 0.01),
+            "flood_limit_per_second": 0.0,
+        }
+    )
+    # model_copy skips validation: turn the plain token into the SecretStr the bot expects.
+    chat_settings = Settings.model_validate(
+        chat_settings.model_dump() | {"telegram_bot_token": CHAT_TOKEN}
+    )
+    running = await start_bot(chat_settings, polling=True)
+    user = emulator.user(user_id, "You")
+    state: dict[str, object] = {}
+    printer = asyncio.create_task(print_bot(user, emulator, state))
+    print("Terminal chat with the stretch bot. Type a message, or a number to tap a button.")
+    print("Ctrl-D or /quit to leave.\n", flush=True)
+    await user.send("/start")
+    try:
+        while True:
+            line = await read_line("")
+            if line is None or line.strip() == "/quit":
+                break
+            line = line.strip()
+            if not line:
+                continue
+            message = state.get("buttons")
+            if re.fullmatch(r"\d{1,2}", line) and isinstance(message, StoredMessage):
+                flat = [b for row in message.inline_keyboard for b in row]
+                index = int(line) - 1
+                if 0 <= index < len(flat):
+                    with contextlib.suppress(LookupError):
+                        await user.press(message, callback_data=str(flat[index]["callback_data"]))
+                    continue
+            await user.send(line)
+    finally:
+        printer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await printer
+        await running.stop()
+        await emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(asyncio.run(run_chat(Settings())))

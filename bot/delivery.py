@@ -1,0 +1,197 @@
+"""Sending what flows decided to say, with Telegram's errors handled.
+
+- 429: the rate limiter already waited and retried; if it still fails the row stays in
+  the outbox with ``not_before`` set from ``retry_after``.
+- 403 (blocked): the person is marked inactive and their pending messages dropped.
+- 5xx, timeouts, dropped connections: the row stays and is retried with backoff.
+- 400 (a message Telegram will never accept): logged by method and dropped.
+Rows are deleted only after Telegram accepted them.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InputFile, Message
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.db.models import Outbox, User
+from bot.flows.unit import Direct
+
+log = logging.getLogger(__name__)
+# Outbox rows hold raw Bot API parameters, so they are sent with do_api_request on purpose.
+warnings.filterwarnings("ignore", message="Please use 'Bot.", module="bot.delivery")
+
+LEASE = timedelta(seconds=30)
+# Called with (session, tag, sent message) to remember e.g. the countdown message id.
+TagHandler = Callable[[AsyncSession, str, Message], Awaitable[None]]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60.0, 0.5 * 2 ** min(attempts, 7)))
+
+
+class Delivery:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        instance: str,
+        on_tag: TagHandler | None = None,
+    ) -> None:
+        self.bot, self.sessions, self.clock, self.instance = bot, sessions, clock, instance
+        self.on_tag = on_tag
+        self.sent = 0
+        self.failed: dict[str, int] = {}
+
+    def claim_new(self, rows: Sequence[Outbox], now: datetime) -> None:
+        """Rows written by a unit are leased to this instance so the sweeper leaves them be."""
+        for row in rows:
+            row.claimed_by, row.lease_until = self.instance, now + LEASE
+
+    async def send_rows(self, rows: Sequence[Outbox]) -> None:
+        """Deliver freshly committed rows of one person, in order."""
+        if not rows:
+            return
+        done: list[tuple[Outbox, Message | None]] = []
+        retry: list[tuple[Outbox, timedelta]] = []
+        blocked_user: int | None = None
+        for row in rows:
+            if blocked_user is not None:
+                break
+            outcome = await self._send(row.method, row.params)
+            if isinstance(outcome, timedelta):
+                retry.append((row, outcome))
+                # Keep the person's order: later rows wait for the earlier one.
+                retry.extend((later, outcome) for later in rows[rows.index(row) + 1 :])
+                break
+            if outcome == "blocked":
+                blocked_user = row.user_id
+            else:
+                done.append((row, outcome if isinstance(outcome, Message) else None))
+        await self._settle(done, retry, blocked_user)
+
+    async def _send(self, method: str, params: dict[str, Any]) -> Message | str | timedelta:
+        try:
+            result = await self.bot.do_api_request(
+                method, api_kwargs=dict(params), return_type=Message
+            )
+        except Forbidden:
+            self._count(method, "403")
+            return "blocked"
+        except RetryAfter as exc:
+            self._count(method, "429")
+            retry_after = exc.retry_after
+            seconds = (
+                retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
+            )
+            return timedelta(seconds=float(seconds))
+        except BadRequest as exc:
+            self._count(method, "400")
+            log.warning("Telegram refused %s: %s", method, exc.message)
+            return "dropped"
+        except TelegramError as exc:
+            self._count(method, type(exc).__name__)
+            return backoff(1)
+        self.sent += 1
+        return result if isinstance(result, Message) else "sent"
+
+    def _count(self, method: str, what: str) -> None:
+        key = f"{method}:{what}"
+        self.failed[key] = self.failed.get(key, 0) + 1
+
+    async def _settle(
+        self,
+        done: list[tuple[Outbox, Message | None]],
+        retry: list[tuple[Outbox, timedelta]],
+        blocked_user: int | None,
+    ) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            if done:
+                await session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r, _ in done])))
+            for row, message in done:
+                if row.tag and message is not None and self.on_tag is not None:
+                    await self.on_tag(session, row.tag, message)
+            for row, wait in retry:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row.id)
+                    .values(
+                        claimed_by=None,
+                        lease_until=None,
+                        not_before=now + max(wait, backoff(row.attempts)),
+                        attempts=Outbox.attempts + 1,
+                    )
+                )
+            if blocked_user is not None:
+                await mark_blocked(session, blocked_user, now)
+
+    async def send_direct(self, items: Sequence[Direct]) -> None:
+        """Best effort: a lost edit is cosmetic; files are made again on request."""
+        for item in items:
+            params: dict[str, Any] = dict(item.params)
+            for name, (filename, content) in item.files.items():
+                params[name] = InputFile(content, filename=filename)
+            try:
+                await self.bot.do_api_request(item.method, api_kwargs=params)
+            except Forbidden:
+                self._count(item.method, "403")
+                async with self.sessions() as session, session.begin():
+                    await mark_blocked(session, int(item.params["chat_id"]), self.clock.now())
+                return
+            except BadRequest as exc:
+                # "message is not modified" after a double tap is expected and harmless.
+                self._count(item.method, "400")
+                log.debug("Telegram refused %s: %s", item.method, exc.message)
+            except TelegramError as exc:
+                self._count(item.method, type(exc).__name__)
+                log.warning("could not %s: %s", item.method, type(exc).__name__)
+
+    async def sweep(self, limit: int = 200) -> int:
+        """Deliver rows left behind by a crash or a retryable error; returns how many."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            ids = (
+                select(Outbox.id)
+                .where(
+                    Outbox.not_before <= now,
+                    or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+                )
+                .order_by(Outbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(
+                (
+                    await session.execute(
+                        update(Outbox)
+                        .where(Outbox.id.in_(ids.scalar_subquery()))
+                        .values(claimed_by=self.instance, lease_until=now + LEASE)
+                        .returning(Outbox)
+                    )
+                ).scalars()
+            )
+        by_user: dict[int, list[Outbox]] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            by_user.setdefault(row.user_id, []).append(row)
+        for user_rows in by_user.values():
+            await self.send_rows(user_rows)
+        return len(rows)
+
+
+async def mark_blocked(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """The person blocked the bot: send nothing more until they write again."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(active=False, blocked_at=now)
+    )
+    await session.execute(delete(Outbox).where(Outbox.user_id == user_id))
+    log.info("user %s blocked the bot; marked inactive", user_id)

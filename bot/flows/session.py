@@ -1,0 +1,705 @@
+"""A guided stretch session, one message at a time.
+
+/stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: instructions with
+"Start the hold" -> a countdown message (edited every few seconds) -> the hold ends (a
+durable timer) -> "release" -> rest (timer) -> the next round or side starts by itself ->
+... -> pain now -> optional note -> summary. Pause / Resume, Skip, Stop and "This hurts"
+are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import pain as pain_core
+from bot.core import progression, routine
+from bot.core.gate import Gate, rescreen_due
+from bot.core.schedule import zone_of
+from bot.db.models import PainRating, SessionStep, StretchSession, Timer
+from bot.flows import triage as triage_flow
+from bot.flows.unit import Keyboard, Unit
+from content.schema.common import Condition, Region
+from content.schema.texts import t
+
+IDLE_LIMIT = timedelta(hours=1)
+TICK_SECONDS = 5.0  # countdown edits: well inside Telegram's per-chat edit limits
+MIN_TICK_WALL = 1.0
+PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
+HURT_PLACES = ("neck", "back", "arm", "leg", "other")
+
+
+# --- reading the plan ------------------------------------------------------------------------
+def step_of(session: StretchSession) -> dict[str, Any]:
+    return session.plan[session.position]
+
+
+def first_of_stretch(session: StretchSession) -> bool:
+    """Is the current step the first hold of its stretch (so the instructions are due)?"""
+    here = session.position
+    return here == 0 or session.plan[here - 1]["stretch"] != session.plan[here]["stretch"]
+
+
+def stretch_number(session: StretchSession) -> tuple[int, int]:
+    order: list[str] = []
+    for step in session.plan:
+        if step["stretch"] not in order:
+            order.append(step["stretch"])
+    warm_up = routine.load_library().warm_up.id
+    counted = [s for s in order if s != warm_up]
+    current = step_of(session)["stretch"]
+    return (counted.index(current) + 1 if current in counted else 0), len(counted)
+
+
+def step_as_dict(step: routine.Step) -> dict[str, Any]:
+    return {
+        "stretch": step.stretch_id,
+        "rep": step.rep,
+        "reps": step.reps,
+        "hold": step.hold_seconds,
+        "rest": step.rest_seconds,
+        "area": str(step.area),
+        "modification": step.modification,
+        "side": step.side.value if step.side else None,
+        "optional": step.optional,
+    }
+
+
+# --- keyboards -------------------------------------------------------------------------------
+def controls(session: StretchSession) -> Keyboard:
+    ref = f"{session.id}:{session.position}"
+    pause = (
+        (t("session.button.resume"), f"ss:resume:{ref}")
+        if session.paused
+        else (t("session.button.pause"), f"ss:pause:{ref}")
+    )
+    rows: list[list[tuple[str, str]]] = []
+    if session.phase == "ready" and not session.paused:
+        rows.append([(t("session.button.start_hold"), f"ss:start:{ref}")])
+    rows.append([pause, (t("session.button.skip"), f"ss:skip:{ref}")])
+    rows.append(
+        [
+            (t("session.button.stop"), f"ss:stop:{ref}"),
+            (t("session.button.hurts"), f"ss:hurt:{ref}"),
+        ]
+    )
+    return rows
+
+
+def pain_keyboard(purpose: str, session_id: int) -> Keyboard:
+    buttons = [(str(value), f"pn:{purpose}:{session_id}:{value}") for value in range(11)]
+    return [buttons[:6], buttons[6:]]
+
+
+def hurt_where_keyboard(session_id: int) -> Keyboard:
+    return [
+        [(t(f"session.hurt.where.{place}"), f"hw:{session_id}:{place}")] for place in HURT_PLACES
+    ]
+
+
+def note_keyboard(session_id: int) -> Keyboard:
+    return [[(t("session.button.no_note"), f"ss:nonote:{session_id}:0")]]
+
+
+# --- finding the session ---------------------------------------------------------------------
+async def active_session(unit: Unit) -> StretchSession | None:
+    return (
+        await unit.session.execute(
+            select(StretchSession)
+            .where(StretchSession.user_id == unit.user.id, StretchSession.phase != "done")
+            .order_by(StretchSession.id.desc())
+            .limit(1)
+        )
+    ).scalar()
+
+
+async def own_session(unit: Unit, session_id: int) -> StretchSession | None:
+    """The presser's own unfinished session with this id; a forged id finds nothing."""
+    session = (
+        await unit.session.execute(
+            select(StretchSession).where(
+                StretchSession.id == session_id, StretchSession.user_id == unit.user.id
+            )
+        )
+    ).scalar()
+    return None if session is None or session.phase == "done" else session
+
+
+async def _touch(unit: Unit, session: StretchSession) -> None:
+    """Note activity; the idle timer closes a session nobody touched for an hour."""
+    session.last_activity_at = unit.now
+    await unit.schedule(
+        f"idle:{session.id}", "session_idle", unit.now + IDLE_LIMIT, {"session": session.id}
+    )
+
+
+# --- starting --------------------------------------------------------------------------------
+async def start(unit: Unit) -> None:
+    """/stretch or a Start button: the safety gate first, then pain now."""
+    existing = await active_session(unit)
+    if existing is not None:
+        unit.say(t("session.already_running"))
+        await show_current(unit, existing)
+        return
+    gate, level = triage_flow.current_gate(unit)
+    if gate is Gate.SCREEN_FIRST:
+        unit.say(t("session.check_first"))
+        region, band = triage_flow.profile_of(unit)
+        if region is None or band is None:
+            await triage_flow.ask_region(unit, then="stretch")
+            return
+        await triage_flow.begin(unit, region, band, reason="before_session", then="stretch")
+        return
+    if gate is Gate.BLOCKED:
+        assert level is not None
+        unit.say(t(f"triage.outcome_{level.value.lower()}"))
+        unit.say(t("triage.no_stretches_blocked"), triage_flow.blocked_keyboard())
+        return
+    if (
+        unit.stores_data
+        and rescreen_due(unit.user.gate_at, unit.now)
+        and not unit.dialog.data.get("rescreen_declined")
+    ):
+        unit.say(
+            t("session.rescreen_due"),
+            [
+                [(t("session.rescreen_now"), "go:checkup")],
+                [(t("session.rescreen_later"), "go:stretch_anyway")],
+            ],
+        )
+        return
+    if gate is Gate.OPEN_WITH_ADVICE:
+        unit.say(t("session.reminder.see_gp"))
+    await begin_after_check(unit)
+
+
+async def start_anyway(unit: Unit) -> None:
+    """The person declined this week's re-check: stretch now, offer it again next time."""
+    unit.update_data(rescreen_declined=True)
+    await start(unit)
+
+
+async def begin_after_check(unit: Unit) -> None:
+    region_name, _band = triage_flow.profile_of(unit)
+    region = region_name or Region.LOWER_BACK
+    stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
+    conditions = frozenset(Condition(c) for c in stored)
+    library = routine.load_library()
+    plan = routine.build_routine(library, region, unit.user.level, conditions)
+    session = StretchSession(
+        user_id=unit.user.id,
+        started_at=unit.now,
+        status="active",
+        level=plan.level,
+        plan=[step_as_dict(step) for step in plan.steps],
+        position=0,
+        phase="pain_before",
+        paused=False,
+        last_activity_at=unit.now,
+    )
+    unit.session.add(session)
+    await unit.session.flush()
+    kept = {
+        key: unit.dialog.data[key]
+        for key in ("verdict", "screened_at", "conditions", "region", "age_band")
+        if key in unit.dialog.data
+    }
+    unit.goto("session", "pain_before", session=session.id, **kept)
+    await _touch(unit, session)
+    count = len(set(plan.stretch_ids) - {library.warm_up.id})
+    unit.say(
+        t(
+            "session.intro",
+            level=plan.level,
+            count=count,
+            minutes=max(1, round(plan.total_seconds / 60)),
+        )
+    )
+    if plan.excluded:
+        unit.say(t("session.excluded", count=len(plan.excluded)))
+    if conditions:
+        unit.say(t("session.reminder.check_first"))
+    unit.say(t("session.pain_before.question"), pain_keyboard("b", session.id))
+
+
+# --- pain ratings ----------------------------------------------------------------------------
+async def rate_pain(unit: Unit, purpose: str, session_id: int, value: int) -> str | None:
+    """A 0-10 tap (or typed number) for the question that is waiting; stored before the reply."""
+    session = await own_session(unit, session_id)
+    if session is None:
+        return t("common.stale_button")
+    if PAIN_QUESTIONS.get(session.phase) != purpose:
+        return t("common.done_button")
+    kind = {"b": "before", "a": "after", "h": "hurt"}[purpose]
+    if unit.stores_data:
+        unit.session.add(
+            PainRating(
+                user_id=unit.user.id, session_id=session.id, kind=kind, value=value, at=unit.now
+            )
+        )
+    await _touch(unit, session)
+    if purpose == "b":
+        session.pain_before = value
+        unit.say(t("session.pain_noted", value=value))
+        if value >= 7:
+            unit.say(t("session.high_pain_before"))
+        await show_step(unit, session)
+    elif purpose == "a":
+        session.pain_after = value
+        session.phase = "note"
+        unit.dialog.step = "note"
+        unit.say(t("session.note.prompt"), note_keyboard(session.id))
+    else:
+        session.phase = "hurt_where"
+        unit.dialog.step = "hurt_where"
+        unit.update_data(hurt_value=value)
+        unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
+    return None
+
+
+async def typed_number(unit: Unit, value: int) -> bool:
+    """A typed 0-10 while a pain question waits; False when none waits."""
+    session = await active_session(unit)
+    if session is None or session.phase not in PAIN_QUESTIONS:
+        return False
+    await rate_pain(unit, PAIN_QUESTIONS[session.phase], session.id, value)
+    return True
+
+
+# --- steps -----------------------------------------------------------------------------------
+async def show_step(unit: Unit, session: StretchSession) -> None:
+    """Instructions for a new stretch, or the next round/side starting by itself."""
+    if session.position >= len(session.plan):
+        await finish_exercises(unit, session)
+        return
+    if not first_of_stretch(session):
+        await start_hold(unit, session)
+        return
+    session.phase = "ready"
+    unit.dialog.step = "ready"
+    unit.say(instructions(session), controls(session))
+
+
+def instructions(session: StretchSession) -> str:
+    step = step_of(session)
+    library = routine.load_library()
+    stretch = library.stretch(step["stretch"])
+    if stretch.id == library.warm_up.id:
+        parts = [t("session.warm_up.intro", name=stretch.name, seconds=step["hold"])]
+    else:
+        number, total = stretch_number(session)
+        parts = [t("session.stretch.intro", name=stretch.name, number=number, total=total)]
+    parts.append("\n".join(f"{i}. {line}" for i, line in enumerate(stretch.steps, 1)))
+    parts.append(t("session.stretch.feel", feel=stretch.feel))
+    if stretch.cautions:
+        parts.append(t("session.stretch.take_care", cautions=" ".join(stretch.cautions)))
+    if step.get("modification"):
+        parts.append(t("session.stretch.for_you", modification=step["modification"]))
+    if step.get("optional"):
+        parts.append(t("session.stretch.optional"))
+    parts.append(t("session.stretch.ready"))
+    return "\n\n".join(parts)
+
+
+def countdown_text(session: StretchSession, seconds: float) -> str:
+    step = step_of(session)
+    warm_up = step["stretch"] == routine.load_library().warm_up.id
+    round_line = (
+        t(
+            "session.stretch.rep_side",
+            rep=step["rep"],
+            reps=step["reps"],
+            side=t(f"session.side.{step['side']}"),
+        )
+        if step.get("side")
+        else t("session.stretch.rep", rep=step["rep"], reps=step["reps"])
+    )
+    key = "session.warm_up.countdown" if warm_up else "session.hold.countdown"
+    return f"{round_line}\n{t(key, seconds=max(0, round(seconds)))}"
+
+
+async def show_current(unit: Unit, session: StretchSession) -> None:
+    """Say again what the session is waiting for (after /stretch, or unexpected text)."""
+    if session.phase in PAIN_QUESTIONS:
+        key = {
+            "pain_before": "session.pain_before.question",
+            "pain_after": "session.pain_after.question",
+            "hurt_rating": "session.hurt.how_bad",
+        }[session.phase]
+        unit.say(t(key), pain_keyboard(PAIN_QUESTIONS[session.phase], session.id))
+    elif session.phase == "hurt_where":
+        unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
+    elif session.phase == "note":
+        unit.say(t("session.note.prompt"), note_keyboard(session.id))
+    elif session.paused:
+        unit.say(t("session.paused"), controls(session))
+    elif session.phase in ("holding", "resting"):
+        unit.say(t("session.in_progress"), controls(session))
+    else:
+        await show_step(unit, session)
+
+
+async def start_hold(unit: Unit, session: StretchSession, seconds: float | None = None) -> None:
+    hold = float(step_of(session)["hold"]) if seconds is None else seconds
+    session.phase, session.paused = "holding", False
+    unit.dialog.step = "holding"
+    session.hold_ends_at = unit.later(hold)
+    session.remaining_seconds = hold
+    session.countdown_message_id = None
+    payload = {"session": session.id, "position": session.position}
+    await unit.schedule(f"hold:{session.id}", "hold_end", session.hold_ends_at, payload)
+    tick = _tick_wall(unit)
+    if hold * unit.time_scale > tick * 1.5:
+        await unit.schedule(
+            f"tick:{session.id}", "hold_tick", unit.now + timedelta(seconds=tick), payload
+        )
+    unit.say(countdown_text(session, hold), controls(session), tag=f"countdown:{session.id}")
+
+
+def _tick_wall(unit: Unit) -> float:
+    return max(MIN_TICK_WALL, TICK_SECONDS * unit.time_scale)
+
+
+async def press(unit: Unit, action: str, session_id: int, position: int) -> str | None:
+    """Start / Pause / Resume / Skip / Stop / This hurts / No note, checked against the presser."""
+    session = await own_session(unit, session_id)
+    if session is None:
+        return t("common.stale_button")
+    if action == "nonote":
+        if session.phase != "note":
+            return t("common.done_button")
+        await summarise(unit, session, note=None)
+        return None
+    if session.status != "active":
+        return t("common.stale_button")
+    if action in ("start", "skip") and position != session.position:
+        return t("common.stale_button")
+    await _touch(unit, session)
+    if action == "start":
+        if session.phase != "ready" or session.paused:
+            return t("common.done_button")
+        await start_hold(unit, session)
+        return None
+    handlers = {"pause": pause, "resume": resume, "skip": skip, "stop": stop, "hurt": hurts}
+    handler = handlers.get(action)
+    if handler is None:
+        return t("common.stale_button")
+    return await handler(unit, session)
+
+
+async def pause(unit: Unit, session: StretchSession) -> str | None:
+    if session.paused or session.phase not in ("ready", "holding", "resting"):
+        return t("common.done_button")
+    if session.phase == "holding" and session.hold_ends_at is not None:
+        left = (session.hold_ends_at - unit.now).total_seconds()
+        session.remaining_seconds = max(0.0, left / max(unit.time_scale, 1e-9))
+    session.paused = True
+    await _cancel_step_timers(unit, session)
+    unit.say(t("session.paused"), controls(session))
+    return None
+
+
+async def resume(unit: Unit, session: StretchSession) -> str | None:
+    if not session.paused:
+        return t("common.done_button")
+    session.paused = False
+    unit.say(t("session.resumed"))
+    if session.phase == "holding":
+        await start_hold(unit, session, session.remaining_seconds)
+    elif session.phase == "resting":
+        await show_step(unit, session)
+    else:
+        unit.say(instructions(session), controls(session))
+    return None
+
+
+async def skip(unit: Unit, session: StretchSession) -> str | None:
+    """Skip the rest of this stretch: all its remaining rounds and sides."""
+    await _cancel_step_timers(unit, session)
+    current = step_of(session)["stretch"]
+    unit.update_data(skipped=[*unit.dialog.data.get("skipped", []), current])
+    while session.position < len(session.plan) and step_of(session)["stretch"] == current:
+        _record_step(unit, session, "skipped")
+        session.position += 1
+    session.paused = False
+    unit.say(t("session.skipped"))
+    await _next_stretch(unit, session)
+    return None
+
+
+async def stop(unit: Unit, session: StretchSession) -> str | None:
+    await _cancel_step_timers(unit, session)
+    session.status, session.paused = "stopped", False
+    unit.say(t("session.stopped"))
+    await ask_pain_after(unit, session)
+    return None
+
+
+async def hurts(unit: Unit, session: StretchSession) -> str | None:
+    """Stop at once; then how bad, and where."""
+    await _cancel_step_timers(unit, session)
+    session.status, session.paused, session.phase = "hurt", False, "hurt_rating"
+    unit.dialog.step = "hurt_rating"
+    unit.say(t("session.hurt.how_bad"), pain_keyboard("h", session.id))
+    return None
+
+
+async def typed_hurt(unit: Unit) -> bool:
+    """'ouch' / 'it hurts' typed during a session does what the button does."""
+    session = await active_session(unit)
+    if session is None or session.status != "active":
+        return False
+    await hurts(unit, session)
+    return True
+
+
+async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
+    session = await own_session(unit, session_id)
+    if session is None or session.phase != "hurt_where":
+        return t("common.stale_button")
+    value = int(unit.dialog.data.get("hurt_value", 0))
+    if unit.stores_data:
+        rating = (
+            await unit.session.execute(
+                select(PainRating)
+                .where(PainRating.session_id == session.id, PainRating.kind == "hurt")
+                .order_by(PainRating.id.desc())
+                .limit(1)
+            )
+        ).scalar()
+        if rating is not None:
+            rating.body_part = place
+    unit.say(t(f"session.hurt.advice.{pain_core.hurt_advice(value).value}"))
+    if place in ("arm", "leg"):
+        unit.say(t("session.hurt.limb"), [[(t("session.button.safety_check"), "go:checkup")]])
+    await ask_pain_after(unit, session)
+    return None
+
+
+def _record_step(unit: Unit, session: StretchSession, outcome: str) -> None:
+    if not unit.stores_data:
+        return
+    step = step_of(session)
+    unit.session.add(
+        SessionStep(
+            session_id=session.id,
+            user_id=unit.user.id,
+            position=session.position,
+            stretch_id=step["stretch"],
+            rep=step["rep"],
+            outcome=outcome,
+            at=unit.now,
+        )
+    )
+
+
+async def _cancel_step_timers(unit: Unit, session: StretchSession) -> None:
+    for prefix in ("hold", "tick", "rest"):
+        await unit.cancel_timers(f"{prefix}:{session.id}")
+
+
+async def _next_stretch(unit: Unit, session: StretchSession) -> None:
+    if session.position < len(session.plan):
+        name = routine.load_library().stretch(step_of(session)["stretch"]).name
+        unit.say(t("session.next", name=html.escape(name)))
+    await show_step(unit, session)
+
+
+# --- timers ----------------------------------------------------------------------------------
+def _still_waiting(session: StretchSession | None, timer: Timer, phase: str) -> bool:
+    return (
+        session is not None
+        and session.status == "active"
+        and not session.paused
+        and session.phase == phase
+        and session.position == timer.payload["position"]
+    )
+
+
+async def on_hold_end(unit: Unit, timer: Timer) -> None:
+    session = await unit.session.get(StretchSession, timer.payload["session"])
+    if session is None or not _still_waiting(session, timer, "holding"):
+        return
+    await unit.cancel_timers(f"tick:{session.id}")
+    step = step_of(session)
+    if session.countdown_message_id:
+        unit.edit(session.countdown_message_id, t("session.hold_done"))
+    _record_step(unit, session, "done")
+    session.last_activity_at = unit.now
+    session.position += 1
+    unit.say(t("session.release"))
+    if session.position >= len(session.plan):
+        await finish_exercises(unit, session)
+    elif first_of_stretch(session):
+        await _next_stretch(unit, session)
+    else:
+        rest = float(step["rest"])
+        session.phase = "resting"
+        unit.dialog.step = "resting"
+        unit.say(t("session.rest", seconds=int(rest)))
+        await unit.schedule(
+            f"rest:{session.id}",
+            "rest_end",
+            unit.later(rest),
+            {"session": session.id, "position": session.position},
+        )
+
+
+async def on_rest_end(unit: Unit, timer: Timer) -> None:
+    session = await unit.session.get(StretchSession, timer.payload["session"])
+    if session is not None and _still_waiting(session, timer, "resting"):
+        await show_step(unit, session)
+
+
+async def on_tick(unit: Unit, timer: Timer) -> None:
+    session = await unit.session.get(StretchSession, timer.payload["session"])
+    if session is None or not _still_waiting(session, timer, "holding"):
+        return
+    if session.hold_ends_at is None:
+        return
+    left_wall = (session.hold_ends_at - unit.now).total_seconds()
+    if session.countdown_message_id and left_wall > 0:
+        left = left_wall / max(unit.time_scale, 1e-9)
+        unit.edit(session.countdown_message_id, countdown_text(session, left), controls(session))
+    tick = _tick_wall(unit)
+    if left_wall > tick * 1.5:
+        await unit.schedule(
+            f"tick:{session.id}",
+            "hold_tick",
+            unit.now + timedelta(seconds=tick),
+            dict(timer.payload),
+        )
+
+
+async def on_idle(unit: Unit, timer: Timer) -> None:
+    """An hour without a tap: close the session as abandoned, keeping what was done."""
+    session = await unit.session.get(StretchSession, timer.payload["session"])
+    if session is None or session.phase == "done":
+        return
+    if unit.now - session.last_activity_at < IDLE_LIMIT - timedelta(seconds=1):
+        return
+    await _cancel_step_timers(unit, session)
+    if session.status == "active":
+        session.status = "abandoned"
+    session.phase, session.ended_at = "done", unit.now
+    if unit.dialog.flow == "session":
+        unit.idle()
+    unit.say(t("session.abandoned"))
+    await _forget_unless_kept(unit, session)
+
+
+async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> None:
+    """Delivery callback: keep the countdown message's id so ticks can edit it."""
+    session = await db.get(StretchSession, int(tag.split(":", 1)[1]))
+    if session is not None and session.phase == "holding":
+        session.countdown_message_id = message_id
+
+
+# --- ending ----------------------------------------------------------------------------------
+async def finish_exercises(unit: Unit, session: StretchSession) -> None:
+    session.status = "completed"
+    await _cancel_step_timers(unit, session)
+    unit.say(t("session.all_done"))
+    await ask_pain_after(unit, session)
+
+
+async def ask_pain_after(unit: Unit, session: StretchSession) -> None:
+    session.phase = "pain_after"
+    unit.dialog.step = "pain_after"
+    unit.say(t("session.pain_after.question"), pain_keyboard("a", session.id))
+
+
+async def typed_note(unit: Unit, text: str) -> bool:
+    session = await active_session(unit)
+    if session is None or session.phase != "note":
+        return False
+    await summarise(unit, session, note=text[:1000])
+    return True
+
+
+async def summarise(unit: Unit, session: StretchSession, note: str | None) -> None:
+    session.note = note if unit.stores_data else None
+    session.phase, session.ended_at = "done", unit.now
+    await unit.cancel_timers(f"idle:{session.id}")
+    if note:
+        unit.say(t("session.note.saved"))
+    warm_up = routine.load_library().warm_up.id
+    stretches = [s for s in dict.fromkeys(step["stretch"] for step in session.plan) if s != warm_up]
+    done_ids = {s["stretch"] for s in session.plan[: session.position]}
+    skipped_ids = set(unit.dialog.data.get("skipped", []))
+    done = len([s for s in stretches if s in done_ids and s not in skipped_ids])
+    lines = [t("session.summary", done=done, total=len(stretches), skipped=len(skipped_ids))]
+    before, after = session.pain_before, session.pain_after
+    if before is not None and after is not None:
+        lines.append(t("session.summary.pain", before=before, after=after))
+        key = "pain_lower" if after < before else "pain_same" if after == before else "pain_higher"
+        lines.append(t(f"session.summary.{key}"))
+    unit.say("\n".join(lines))
+    unit.idle()
+    if unit.stores_data:
+        await adapt(unit)
+    unit.say(
+        t("session.summary.next") + "\n\n" + t("session.safety_net"),
+        [
+            [(t("common.menu_reminders"), "go:reminders")],
+            [(t("common.menu_progress"), "go:progress")],
+        ],
+    )
+    await _forget_unless_kept(unit, session)
+
+
+async def adapt(unit: Unit) -> None:
+    """Level up or down by the progression rule; offer a re-check when pain has risen."""
+    recent = list(
+        (
+            await unit.session.execute(
+                select(StretchSession)
+                .where(StretchSession.user_id == unit.user.id, StretchSession.phase == "done")
+                .order_by(StretchSession.id.desc())
+                .limit(10)
+            )
+        ).scalars()
+    )
+    history = [
+        progression.SessionSummary(
+            completed=s.status == "completed",
+            pain_before=s.pain_before,
+            pain_after=s.pain_after,
+            hurt_events=int(s.status == "hurt"),
+            ended_at=s.ended_at or unit.now,
+            level=s.level,
+        )
+        for s in reversed(recent)
+    ]
+    decision = progression.next_level(unit.user.level, history)
+    if decision.level != unit.user.level or decision.reason.value in ("hurt", "pain_rose"):
+        unit.say(
+            t(f"session.level.{decision.reason.value}", level=decision.level, sessions=len(history))
+        )
+    unit.user.level = decision.level
+    ratings = (
+        (
+            await unit.session.execute(
+                select(PainRating)
+                .where(PainRating.user_id == unit.user.id, PainRating.kind == "before")
+                .order_by(PainRating.at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    points = [pain_core.Rating(r.at, r.value, pain_core.RatingKind(r.kind)) for r in ratings]
+    zone = zone_of(unit.user.zone_name) if unit.user.zone_name else UTC
+    if len(points) > 1 and pain_core.rise_against_baseline(points[:-1], points[-1].value, zone):
+        unit.say(t("session.pain_rising"), [[(t("session.button.safety_check"), "go:checkup")]])
+
+
+async def _forget_unless_kept(unit: Unit, session: StretchSession) -> None:
+    """Without consent, the session's working row goes once it is over."""
+    if not unit.stores_data:
+        await unit.cancel_timers(f"idle:{session.id}")
+        await unit.session.delete(session)

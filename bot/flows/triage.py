@@ -1,0 +1,293 @@
+"""Onboarding and the red-flag check.
+
+New person: what the bot is and is not -> consent -> where it hurts -> age band -> the
+questions, most dangerous first. A "yes" to an EMERGENCY question ends the check at once
+with the emergency advice. The outcome (with consent) is stored and gates sessions.
+Diagram: docs/triage.mmd.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core import triage as core
+from bot.core.gate import Gate, GateState, gate
+from bot.db.models import Screening, TriageAnswer
+from bot.flows.unit import Keyboard, Unit
+from content.schema.common import AgeBand, Level, Region
+from content.schema.texts import t
+
+ANSWER_CODES = {"y": core.Answer.YES, "n": core.Answer.NO, "u": core.Answer.UNSURE}
+CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
+
+
+# --- onboarding --------------------------------------------------------------------------
+async def start(unit: Unit) -> None:
+    """/start: a newcomer (or someone who said no to storage) gets the introduction."""
+    if unit.user.consent == "given" and unit.user.region and unit.user.age_band:
+        from bot.flows.basics import show_menu
+
+        unit.idle()
+        await show_menu(unit)
+        return
+    unit.goto("onboarding", "consent")
+    unit.say(t("triage.intro"))
+    unit.say(
+        t("triage.consent_question"),
+        [
+            [(t("triage.consent_yes"), "ob:consent:yes")],
+            [(t("triage.consent_no"), "ob:consent:no")],
+        ],
+    )
+
+
+async def choose_consent(unit: Unit, given: bool) -> str | None:
+    if unit.dialog.flow != "onboarding" or unit.dialog.step != "consent":
+        return t("common.stale_button")
+    unit.user.consent, unit.user.consent_at = ("given" if given else "refused"), unit.now
+    unit.say(t("triage.consent_thanks" if given else "triage.consent_refused"))
+    await ask_region(unit)
+    return None
+
+
+def region_keyboard() -> Keyboard:
+    return [
+        [(t(f"triage.region_{region.value}"), f"ob:region:{region.value}")] for region in Region
+    ]
+
+
+async def ask_region(unit: Unit, then: str = "age") -> None:
+    unit.goto("onboarding", "region", then=then)
+    unit.say(t("triage.region_question"), region_keyboard())
+
+
+async def choose_region(unit: Unit, value: str) -> str | None:
+    if unit.dialog.flow != "onboarding" or unit.dialog.step != "region":
+        return t("common.stale_button")
+    region = Region(value)
+    then = unit.dialog.data.get("then", "age")
+    if unit.stores_data:
+        unit.user.region = region.value
+    if then == "settings":
+        unit.idle()
+        unit.say(t("triage.region_saved"))
+        return None
+    unit.goto("onboarding", "age", region=region.value)
+    unit.say(
+        t("triage.age_question"),
+        [[(t(f"triage.age_{band.value}"), f"ob:age:{band.value}")] for band in AgeBand],
+    )
+    return None
+
+
+async def choose_age(unit: Unit, value: str) -> str | None:
+    if unit.dialog.flow != "onboarding" or unit.dialog.step != "age":
+        return t("common.stale_button")
+    band = AgeBand(value)
+    region = Region(unit.dialog.data["region"])
+    if unit.stores_data:
+        unit.user.age_band = band.value
+    await begin(unit, region, band, reason="onboarding")
+    return None
+
+
+# --- the check ---------------------------------------------------------------------------
+async def checkup(unit: Unit) -> None:
+    """/checkup: the check again, with what we know; ask what we don't."""
+    region, band = profile_of(unit)
+    if region is None or band is None:
+        unit.say(t("triage.checkup_intro"))
+        await ask_region(unit)
+        return
+    await begin(unit, region, band, reason="checkup")
+
+
+def profile_of(unit: Unit) -> tuple[Region | None, AgeBand | None]:
+    region = unit.user.region or unit.dialog.data.get("region")
+    band = unit.user.age_band or unit.dialog.data.get("age_band")
+    return (Region(region) if region else None, AgeBand(band) if band else None)
+
+
+async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra: Any) -> None:
+    unit.goto(
+        "triage",
+        "question",
+        region=region.value,
+        age_band=band.value,
+        answers={},
+        started_at=unit.now.isoformat(),
+        reason=reason,
+        **extra,
+    )
+    unit.say(t("triage.check_intro"))
+    await ask_next(unit)
+
+
+def _profile(unit: Unit) -> core.Profile:
+    return core.Profile(Region(unit.dialog.data["region"]), AgeBand(unit.dialog.data["age_band"]))
+
+
+def _answers(unit: Unit) -> dict[str, core.Answer]:
+    return {qid: core.Answer(value) for qid, value in unit.dialog.data["answers"].items()}
+
+
+async def ask_next(unit: Unit) -> None:
+    bank = core.load_bank()
+    question = core.next_question(bank, _profile(unit), _answers(unit))
+    if question is None:
+        await finish(unit)
+        return
+    unit.update_data(pending=question.id)
+    asked = len(unit.dialog.data["answers"]) + 1
+    unit.say(
+        t("triage.question", number=asked, text=question.text),
+        [
+            [
+                (t("triage.answer_yes"), f"tq:{question.id}:y"),
+                (t("triage.answer_no"), f"tq:{question.id}:n"),
+            ],
+            [(t("triage.answer_unsure"), f"tq:{question.id}:u")],
+        ],
+    )
+
+
+async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | None:
+    """A button or a typed yes/no for the question on screen; anything else is stale."""
+    if unit.dialog.flow != "triage" or unit.dialog.data.get("pending") != question_id:
+        return t("common.stale_button")
+    answers = dict(unit.dialog.data["answers"])
+    answers[question_id] = answer.value
+    unit.update_data(answers=answers, pending=None)
+    unit.dialog.version += 1
+    await ask_next(unit)
+    return None
+
+
+async def answer_typed(unit: Unit, typed: core.Answer) -> None:
+    pending = unit.dialog.data.get("pending")
+    if pending:
+        await answer(unit, pending, typed)
+
+
+async def repeat_question(unit: Unit) -> None:
+    """Say the pending question again, e.g. after free text that was not an answer."""
+    pending = unit.dialog.data.get("pending")
+    if pending:
+        unit.update_data(pending=None)
+        await ask_next(unit)
+
+
+async def finish(unit: Unit) -> None:
+    bank = core.load_bank()
+    verdict = core.evaluate(bank, _profile(unit), _answers(unit))
+    data = unit.dialog.data
+    if unit.stores_data:
+        screening = Screening(
+            user_id=unit.user.id,
+            started_at=_parse(data["started_at"]),
+            finished_at=unit.now,
+            region=data["region"],
+            age_band=data["age_band"],
+            level=verdict.level.value,
+            findings=[
+                {
+                    "condition": f.condition,
+                    "level": f.level.value,
+                    "unsure": f.unsure,
+                    "questions": list(f.question_ids),
+                    "source": f.source,
+                }
+                for f in verdict.findings
+            ],
+        )
+        unit.session.add(screening)
+        await unit.session.flush()
+        for question_id, value in data["answers"].items():
+            unit.session.add(
+                TriageAnswer(
+                    user_id=unit.user.id,
+                    screening_id=screening.id,
+                    question_id=question_id,
+                    answer=value,
+                    answered_at=unit.now,
+                )
+            )
+        unit.user.gate_level, unit.user.gate_at = verdict.level.value, unit.now
+        unit.user.conditions = sorted(c.value for c in verdict.conditions)
+    then = data.get("then")
+    unit.goto(
+        "idle",
+        "",
+        verdict=verdict.level.value,
+        conditions=sorted(c.value for c in verdict.conditions),
+        region=data["region"],
+        age_band=data["age_band"],
+        screened_at=unit.now.isoformat(),
+    )
+    say_outcome(unit, verdict)
+    if then == "stretch" and not verdict.level.blocks_stretching:
+        from bot.flows import session
+
+        await session.begin_after_check(unit)
+
+
+def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
+    """The advice, most urgent first; for EMERGENCY the first line says what to do now."""
+    level = verdict.level
+    unit.say(t(f"triage.outcome_{level.value.lower()}"))
+    reasons = [f for f in verdict.findings if f.level is level]
+    if reasons:
+        lines = dict.fromkeys(core.plain_reason(f) for f in reasons)
+        unit.say(t("triage.reasons", reasons="\n".join(f"• {line}" for line in lines if line)))
+    if any(f.unsure for f in reasons):
+        unit.say(t("triage.unsure_note"))
+    if level.blocks_stretching:
+        unit.say(t("triage.no_stretches_blocked"), blocked_keyboard())
+    else:
+        unit.say(
+            t("triage.safety_net"),
+            [
+                [(t("common.menu_stretch"), "go:stretch")],
+                [(t("common.menu_reminders"), "go:reminders")],
+            ],
+        )
+
+
+def blocked_keyboard() -> Keyboard:
+    return [[(t("triage.cleared_button"), "tc:ask")], [(t("common.menu_checkup"), "go:checkup")]]
+
+
+def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
+    """The gate from the stored outcome, or, for someone who keeps nothing, this conversation's."""
+    if unit.stores_data:
+        level = Level(unit.user.gate_level) if unit.user.gate_level else None
+        state = GateState(level, unit.user.gate_at, unit.user.cleared_by_clinician_at)
+    else:
+        verdict = unit.dialog.data.get("verdict")
+        level = Level(verdict) if verdict else None
+        screened = unit.dialog.data.get("screened_at")
+        state = GateState(level, _parse(screened) if screened else None, None)
+    return gate(state), level
+
+
+async def ask_cleared(unit: Unit) -> None:
+    unit.say(
+        t("triage.cleared_question"),
+        [[(t("triage.cleared_yes"), "tc:yes")], [(t("triage.cleared_no"), "tc:no")]],
+    )
+
+
+async def confirm_cleared(unit: Unit, yes: bool) -> None:
+    if not yes:
+        unit.say(t("triage.cleared_not_yet"))
+        return
+    if unit.stores_data:
+        unit.user.cleared_by_clinician_at = unit.now
+    else:
+        unit.update_data(verdict=Level.CLEAR.value, screened_at=unit.now.isoformat())
+    unit.say(t("triage.cleared_recorded"), [[(t("common.menu_stretch"), "go:stretch")]])
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)

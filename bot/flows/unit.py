@@ -1,0 +1,141 @@
+"""A unit of work: one person's update or timer, in one transaction.
+
+A flow function gets a :class:`Unit`, reads and changes the person's rows through it,
+and says what to send with :meth:`Unit.say`. Messages are written to the outbox in the
+same transaction as the decision, and delivered right after the commit; a crash in
+between delivers them late rather than never.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Dialog, Outbox, Timer, User
+
+Button = tuple[str, str]  # (label, callback data)
+Keyboard = Sequence[Sequence[Button]]
+
+
+def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": data} for label, data in row] for row in keyboard
+        ]
+    }
+
+
+@dataclass
+class Direct:
+    """Sent after commit but not through the outbox: cosmetic edits, files."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class Unit:
+    session: AsyncSession
+    user: User
+    dialog: Dialog
+    now: datetime
+    time_scale: float = 1.0
+    outbox: list[Outbox] = field(default_factory=list)
+    direct: list[Direct] = field(default_factory=list)
+    wake_timers: bool = False
+
+    @property
+    def stores_data(self) -> bool:
+        """Health data is kept only with the person's consent."""
+        return self.user.consent == "given"
+
+    def say(self, text: str, keyboard: Keyboard | None = None, *, tag: str | None = None) -> None:
+        params: dict[str, Any] = {"chat_id": self.user.chat_id, "text": text, "parse_mode": "HTML"}
+        if keyboard:
+            params["reply_markup"] = inline_keyboard(keyboard)
+        row = Outbox(
+            user_id=self.user.id,
+            chat_id=self.user.chat_id,
+            method="sendMessage",
+            params=params,
+            tag=tag,
+            not_before=self.now,
+            attempts=0,
+        )
+        self.session.add(row)
+        self.outbox.append(row)
+
+    def edit(self, message_id: int, text: str, keyboard: Keyboard | None = None) -> None:
+        params: dict[str, Any] = {
+            "chat_id": self.user.chat_id,
+            "message_id": message_id,
+            "text": text,
+            "parse_mode": "HTML",
+        }
+        if keyboard:
+            params["reply_markup"] = inline_keyboard(keyboard)
+        self.direct.append(Direct("editMessageText", params))
+
+    def clear_buttons(self, message_id: int) -> None:
+        self.direct.append(
+            Direct(
+                "editMessageReplyMarkup",
+                {"chat_id": self.user.chat_id, "message_id": message_id},
+            )
+        )
+
+    def send_file(
+        self,
+        method: str,
+        field_name: str,
+        filename: str,
+        content: bytes,
+        caption: str | None = None,
+    ) -> None:
+        params: dict[str, Any] = {"chat_id": self.user.chat_id}
+        if caption:
+            params["caption"] = caption
+            params["parse_mode"] = "HTML"
+        self.direct.append(Direct(method, params, {field_name: (filename, content)}))
+
+    # --- dialog state -------------------------------------------------------------
+    def goto(self, flow: str, step: str = "", **data: Any) -> None:
+        """Move the person's dialog to ``flow``/``step`` with fresh ``data``."""
+        self.dialog.flow, self.dialog.step, self.dialog.data = flow, step, dict(data)
+        self.dialog.version += 1
+        self.dialog.updated_at = self.now
+
+    def update_data(self, **data: Any) -> None:
+        self.dialog.data = {**self.dialog.data, **data}
+        self.dialog.updated_at = self.now
+
+    def idle(self) -> None:
+        self.goto("idle")
+
+    # --- timers ---------------------------------------------------------------------
+    async def schedule(
+        self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Create or move the timer ``key``; there is never more than one per key."""
+        timer = (await self.session.execute(select(Timer).where(Timer.key == key))).scalar()
+        if timer is None:
+            timer = Timer(key=key, kind=kind, user_id=self.user.id, attempts=0)
+            self.session.add(timer)
+        timer.due_at, timer.payload = due_at, payload or {}
+        timer.claimed_by = timer.lease_until = None
+        self.wake_timers = True
+
+    async def cancel_timers(self, prefix: str) -> None:
+        await self.session.execute(
+            delete(Timer).where(Timer.user_id == self.user.id, Timer.key.startswith(prefix))
+        )
+
+    def later(self, seconds: float) -> datetime:
+        """``seconds`` of exercise time from now, scaled by STRETCH_TIME_SCALE."""
+        return self.now + timedelta(seconds=seconds * self.time_scale)

@@ -1,0 +1,88 @@
+"""Start and stop the whole bot: database, migrations, Application, timer dispatcher.
+
+Used by the command line (polling, webhook, terminal chat) and by the end-to-end tests,
+so the tests drive exactly what people talk to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, publish_commands
+from bot.config import ConfigError, Settings
+from bot.db.engine import check_reachable, make_engine, make_sessionmaker
+from bot.db.migrate import upgrade
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningBot:
+    runtime: Runtime
+    application: Application
+    dispatcher: asyncio.Task[None]
+    polling: bool
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the ones in flight, stop the dispatcher, close."""
+        if self.polling and self.application.updater and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        self.runtime.stop_dispatch()
+        try:
+            await asyncio.wait_for(self.dispatcher, timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+        await self.application.shutdown()
+        await self.runtime.engine.dispose()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Connect to the database and bring its schema up to date, or exit with one line."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await check_reachable(engine)
+        if settings.auto_migrate:
+            await upgrade(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        await engine.dispose()
+        raise ConfigError(
+            f"Database error: cannot use DATABASE_URL ({type(exc).__name__}); "
+            "check that the server is running and the URL is right."
+        ) from None
+    return Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+
+
+async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
+    if not settings.token:
+        raise ConfigError(
+            "Configuration error: TELEGRAM_BOT_TOKEN is missing; get one from @BotFather, "
+            "or try the bot offline with `python -m bot chat`."
+        )
+    runtime = await open_runtime(settings)
+    application = build_application(settings, runtime, polling=polling)
+    try:
+        await application.initialize()
+    except Exception as exc:
+        await runtime.engine.dispose()
+        raise ConfigError(
+            f"Telegram error: cannot reach the Bot API at TELEGRAM_API_BASE_URL "
+            f"({type(exc).__name__}); check the URL and the token."
+        ) from None
+    await publish_commands(application)
+    await application.start()
+    if polling and application.updater is not None:
+        await application.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10
+        )
+    dispatcher = asyncio.create_task(runtime.dispatch_forever(), name="timer-dispatch")
+    log.info("bot started (%s)", "polling" if polling else "webhook")
+    return RunningBot(runtime, application, dispatcher, polling)

@@ -1,0 +1,217 @@
+"""The /progress chart: pain over time on top, sessions per week below, as PNG bytes.
+
+Drawn for a phone held upright (1080 x 1350 px) with big type and the Okabe-Ito
+colour-blind-safe palette; each pain kind also has its own marker shape, so colour is
+never the only cue. Times are shown in the person's own zone.
+
+matplotlib is imported inside :func:`render_progress_png`, not at module import, so the
+bot starts fast. It draws on a bare ``Figure`` with the Agg canvas (off-screen, no pyplot
+global state); a lock serialises drawing because matplotlib's shared font cache is not
+safe to use from several threads at once.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from bot.render.model import PainKind, PainPoint, ProgressData, WeekRow, local_wall_time
+from content.schema.texts import t
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150  # 1080 x 1350 px
+BASE_FONT_PT = 14
+TITLE_FONT_PT = 20
+
+_DRAWING = threading.Lock()
+
+
+class PainStyle(NamedTuple):
+    label_key: str
+    colour: str
+    marker: str
+    size: float
+
+
+# Okabe-Ito palette; shape differs per kind as well. Drawn in this order, so "hurt" is on top.
+PAIN_STYLES: dict[PainKind, PainStyle] = {
+    "before": PainStyle("progress.chart.before", "#E69F00", "o", 90),
+    "after": PainStyle("progress.chart.after", "#0072B2", "s", 80),
+    "check": PainStyle("progress.chart.check", "#009E73", "D", 70),
+    "hurt": PainStyle("progress.chart.hurt", "#D55E00", "X", 130),
+}
+AVERAGE_COLOUR = "#000000"
+BAR_COLOUR = "#56B4E9"
+GRID_COLOUR = "#DDDDDD"
+
+MIN_SPAN = timedelta(days=7)  # shorter spans would make the date axis tick in hours
+MAX_TICKS = 5
+CROWDED = 60  # points; beyond this, smaller markers so they don't merge into a band
+
+
+def render_progress_png(data: ProgressData) -> bytes:
+    """The progress chart for ``data`` as PNG bytes; empty data gives a chart that says so."""
+    with _DRAWING:
+        return _draw(data)
+
+
+def _draw(data: ProgressData) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    pain_ax, sessions_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
+    fig.suptitle(t("progress.chart.title"), fontsize=TITLE_FONT_PT, fontweight="bold")
+
+    weeks = sorted(data.weeks, key=lambda week: week.week_start)
+    _draw_pain(pain_ax, data.points, weeks, data.zone)
+    _draw_sessions(sessions_ax, weeks)
+    week_start_day = weeks[0].week_start.weekday() if weeks else 0  # Monday without weeks
+    _set_time_axis(sessions_ax, _times_shown(data.points, weeks, data.zone), week_start_day)
+
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+def _on_axis(moments: Sequence[datetime]) -> list[float]:
+    """Wall-clock times as matplotlib's date numbers (days), which every axis call accepts."""
+    from matplotlib.dates import date2num
+
+    return [float(date2num(moment)) for moment in moments]
+
+
+def _week_middle(week: WeekRow) -> datetime:
+    """Weekly values sit in the middle of their week, between that week's points."""
+    return datetime.combine(week.week_start, time()) + timedelta(days=3.5)
+
+
+def _draw_pain(ax: Axes, points: Sequence[PainPoint], weeks: Sequence[WeekRow], zone: str) -> None:
+    for kind, style in PAIN_STYLES.items():
+        mine = [point for point in points if point.kind == kind]
+        if not mine:
+            continue  # a legend entry for something never recorded is clutter
+        ax.scatter(
+            _on_axis([local_wall_time(point.at, zone) for point in mine]),
+            [point.value for point in mine],
+            s=style.size if len(points) <= CROWDED else style.size / 2,
+            c=style.colour,
+            marker=style.marker,
+            edgecolors="white",
+            linewidths=0.8,
+            label=t(style.label_key),
+            zorder=3,
+        )
+    averaged = [week for week in weeks if week.average is not None]
+    if averaged:
+        # NaN for weeks without scores breaks the line instead of bridging the gap.
+        ax.plot(
+            _on_axis([_week_middle(week) for week in weeks]),
+            [week.average if week.average is not None else float("nan") for week in weeks],
+            color=AVERAGE_COLOUR,
+            linewidth=3,
+            marker="o",
+            markersize=6,
+            label=t("progress.chart.weekly_average"),
+            zorder=4,
+        )
+    if points or averaged:
+        ax.legend(
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize=BASE_FONT_PT,
+            handletextpad=0.3,
+            columnspacing=1.2,
+        )
+    else:
+        _say_empty(ax, t("progress.chart.no_scores"))
+    ax.set_ylim(-0.4, 10.4)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_ylabel(t("progress.chart.pain_axis"), fontsize=BASE_FONT_PT)
+    _tidy(ax)
+
+
+def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    if any(week.sessions for week in weeks):
+        ax.bar(
+            _on_axis([_week_middle(week) for week in weeks]),
+            [week.sessions for week in weeks],
+            width=6,  # days; a gap between weeks
+            color=BAR_COLOUR,
+            zorder=3,
+        )
+    else:
+        _say_empty(ax, t("progress.chart.no_sessions"))
+    ax.set_ylim(bottom=0, top=max([week.sessions for week in weeks] + [3]) + 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.set_ylabel(t("progress.chart.sessions_axis"), fontsize=BASE_FONT_PT)
+    _tidy(ax)
+
+
+def _times_shown(
+    points: Sequence[PainPoint], weeks: Sequence[WeekRow], zone: str
+) -> list[datetime]:
+    shown = [local_wall_time(point.at, zone) for point in points]
+    for week in weeks:
+        start = datetime.combine(week.week_start, time())
+        shown += [start, start + timedelta(days=7)]
+    return shown
+
+
+def _set_time_axis(ax: Axes, shown: Sequence[datetime], week_start_day: int) -> None:
+    from matplotlib.dates import AutoDateLocator, DayLocator, WeekdayLocator, num2date
+    from matplotlib.ticker import FuncFormatter
+
+    if not shown:
+        ax.set_xticks([])
+        return
+    first, last = min(shown), max(shown)
+    if last - first < MIN_SPAN:
+        middle = first + (last - first) / 2
+        first, last = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
+    pad = (last - first) * 0.04
+    ax.set_xlim(*_on_axis([first - pad, last + pad]))
+    # At most ~5 ticks: a 14 pt date label is wide on a phone.
+    days = (last - first).days + 1
+    if days <= 14:
+        ax.xaxis.set_major_locator(DayLocator(interval=math.ceil(days / MAX_TICKS)))
+    elif days <= 20 * 7:
+        # Ticks on the day weeks start, so each bar begins at a labelled date.
+        step = math.ceil(days / 7 / MAX_TICKS)
+        ax.xaxis.set_major_locator(WeekdayLocator(byweekday=week_start_day, interval=step))
+    else:
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=MAX_TICKS))
+    # Plain "3 Mar": no leading zero, no year, no hours.
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _pos: f"{num2date(value).day} {num2date(value):%b}")
+    )
+
+
+def _say_empty(ax: Axes, message: str) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=BASE_FONT_PT + 2,
+        color="#555555",
+    )
+
+
+def _tidy(ax: Axes) -> None:
+    ax.tick_params(labelsize=BASE_FONT_PT)
+    ax.grid(axis="y", color=GRID_COLOUR, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)

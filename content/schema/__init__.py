@@ -1,0 +1,1 @@
+"""Pydantic schemas for the content files, one module per file family."""

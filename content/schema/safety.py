@@ -1,0 +1,236 @@
+"""Schema of ``content/safety_phrases.yaml``: how people write red flags in their own words.
+
+Patterns are regular expressions over *normalised* text (see ``bot/core/safety.py``):
+lower case a-z and digits, single spaces, and ``|`` between clauses. A pattern may use
+``{name}`` for a shared piece from ``macros`` (which may use earlier macros), and always
+matches whole words. A pattern is either one regex, or ``together: [...]`` regexes that
+must all be reported in the same message ("stiff neck" + "rash").
+
+Everything is compiled once, at load. A regex that does not compile, or names an unknown
+macro, stops start-up with the file, the group and the pattern number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
+
+from content.schema.common import Level, Strict
+from content.schema.triage import RedFlag
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Text = Annotated[str, Field(min_length=1)]
+Regexes = Annotated[tuple[str, ...], Field(min_length=1)]
+
+_MACRO = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_MACRO_DEPTH = 5
+_PLAIN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
+
+
+class Together(Strict):
+    together: Annotated[tuple[str, ...], Field(min_length=2)]
+
+
+class PhraseGroup(Strict):
+    """Ways of writing one red flag, all at one level."""
+
+    id: Id
+    condition: RedFlag
+    level: Level
+    source: Id
+    patterns: Annotated[tuple[str | Together, ...], Field(min_length=1)]
+
+
+class Context(Strict):
+    """Regex alternatives that decide whether a matched phrase is the person's own report."""
+
+    # Words that negate what follows them in the same clause ("no", "never", "without").
+    negations: Regexes
+    # How many words before a phrase a negation still reaches.
+    negation_window: Annotated[int, Field(ge=1, le=20)] = 5
+    # Look like negations but are not ("no idea why", "not sure", "haven't been able").
+    pseudo_negations: Regexes
+    # A clause answered with a plain "no" right after it ("fever? no").
+    negated_after: Regexes
+    # Another person is the subject ("my dad", "she").
+    other_people: Regexes
+    # The person themselves, before the phrase ("I", "me", "my" + not a relative).
+    first_person: Regexes
+    # The person themselves, inside or after the phrase ("in my lungs", "so did I").
+    first_person_after: Regexes
+    # Talk about a sign rather than a report of it ("what are the signs of").
+    hypothetical: Regexes
+    # A clause break is inserted where each of these matches ("but", "and my").
+    clause_breaks: Regexes
+
+
+@dataclass(frozen=True)
+class CompiledPattern:
+    id: str  # "<group id>.<number>", numbered from 1 in file order
+    parts: tuple[re.Pattern[str], ...]  # every part must be reported
+
+
+@dataclass(frozen=True)
+class CompiledGroup:
+    group: PhraseGroup
+    patterns: tuple[CompiledPattern, ...]
+
+
+@dataclass(frozen=True)
+class CompiledPhrases:
+    spelling: re.Pattern[str]
+    spelling_map: dict[str, str]
+    clause_breaks: tuple[re.Pattern[str], ...]
+    negation: re.Pattern[str]
+    negation_window: int
+    pseudo_negation: re.Pattern[str]
+    negated_after: re.Pattern[str]
+    other_people: re.Pattern[str]
+    first_person: re.Pattern[str]
+    first_person_after: re.Pattern[str]
+    hypothetical: re.Pattern[str]
+    groups: tuple[CompiledGroup, ...]  # most severe first, file order within a level
+    hurt: tuple[re.Pattern[str], ...]
+
+
+class PhraseBank(Strict):
+    sources: dict[Id, Text]
+    macros: dict[Id, str]
+    # Variant (a word or a few words) -> the spelling the patterns use.
+    spellings: dict[str, str]
+    context: Context
+    groups: Annotated[tuple[PhraseGroup, ...], Field(min_length=1)]
+    # Mid-session "ouch": patterns for is_hurt_report, same rules for negation.
+    hurt: Regexes
+
+    _compiled: CompiledPhrases | None = PrivateAttr(default=None)
+
+    @field_validator("spellings")
+    @classmethod
+    def _plain_words(cls, spellings: dict[str, str]) -> dict[str, str]:
+        for variant, spelling in spellings.items():
+            for words in (variant, spelling):
+                if not _PLAIN.fullmatch(words):
+                    raise ValueError(f"spelling {variant!r}: use lower-case words only")
+        return spellings
+
+    @field_validator("macros")
+    @classmethod
+    def _macros_compile(cls, macros: dict[str, str]) -> dict[str, str]:
+        for name, regex in macros.items():
+            _compile(_expand(regex, macros), f"macro {name!r}")
+        return macros
+
+    @field_validator("context")
+    @classmethod
+    def _context_compiles(cls, context: Context) -> Context:
+        for name in Context.model_fields:
+            value = getattr(context, name)
+            if isinstance(value, tuple):
+                for number, regex in enumerate(value, start=1):
+                    _compile(regex, f"context {name} {number}")
+        return context
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_compile(
+        cls, groups: tuple[PhraseGroup, ...], info: ValidationInfo
+    ) -> tuple[PhraseGroup, ...]:
+        macros = info.data.get("macros", {})
+        sources = info.data.get("sources", {})
+        seen: set[str] = set()
+        for group in groups:
+            if group.id in seen:
+                raise ValueError(f"group {group.id!r} is defined twice")
+            seen.add(group.id)
+            if group.source not in sources:
+                raise ValueError(f"group {group.id!r}: unknown source {group.source!r}")
+            for number, pattern in enumerate(group.patterns, start=1):
+                for regex in _parts(pattern):
+                    _compile(_expand(regex, macros), f"group {group.id!r} pattern {number}")
+        return groups
+
+    @field_validator("hurt")
+    @classmethod
+    def _hurt_compiles(cls, hurt: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        macros = info.data.get("macros", {})
+        for number, regex in enumerate(hurt, start=1):
+            _compile(_expand(regex, macros), f"hurt pattern {number}")
+        return hurt
+
+    @property
+    def compiled(self) -> CompiledPhrases:
+        """Every pattern compiled, built on first use and kept with the bank."""
+        if self._compiled is None:
+            self._compiled = _compile_bank(self)
+        return self._compiled
+
+
+def _parts(pattern: str | Together) -> tuple[str, ...]:
+    return pattern.together if isinstance(pattern, Together) else (pattern,)
+
+
+def _expand(regex: str, macros: dict[str, str]) -> str:
+    for _ in range(_MACRO_DEPTH):
+        names = _MACRO.findall(regex)
+        if not names:
+            return regex
+        for name in names:
+            if name not in macros:
+                raise ValueError(f"unknown macro {{{name}}} in {regex!r}")
+        regex = _MACRO.sub(lambda found: f"(?:{macros[found.group(1)]})", regex)
+    raise ValueError(f"macros nested more than {_MACRO_DEPTH} deep in {regex!r}")
+
+
+def _compile(regex: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(regex)
+    except re.error as exc:
+        raise ValueError(f"{where} does not compile: {exc}: {regex!r}") from None
+
+
+def _whole_words(regex: str) -> str:
+    return rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])"
+
+
+def _alternatives(regexes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(_whole_words("|".join(f"(?:{regex})" for regex in regexes)))
+
+
+def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
+    def phrase(regex: str) -> re.Pattern[str]:
+        return re.compile(_whole_words(_expand(regex, bank.macros)))
+
+    ordered = sorted(bank.groups, key=lambda group: -group.level.severity)
+    groups = tuple(
+        CompiledGroup(
+            group=group,
+            patterns=tuple(
+                CompiledPattern(
+                    id=f"{group.id}.{number}", parts=tuple(map(phrase, _parts(pattern)))
+                )
+                for number, pattern in enumerate(group.patterns, start=1)
+            ),
+        )
+        for group in ordered
+    )
+    variants = sorted(bank.spellings, key=len, reverse=True)
+    context = bank.context
+    return CompiledPhrases(
+        spelling=re.compile(_whole_words("|".join(map(re.escape, variants)))),
+        spelling_map=dict(bank.spellings),
+        clause_breaks=tuple(re.compile(regex) for regex in context.clause_breaks),
+        negation=_alternatives(context.negations),
+        negation_window=context.negation_window,
+        pseudo_negation=_alternatives(context.pseudo_negations),
+        negated_after=re.compile("|".join(f"(?:{regex})" for regex in context.negated_after)),
+        other_people=_alternatives(context.other_people),
+        first_person=_alternatives(context.first_person),
+        first_person_after=_alternatives(context.first_person_after),
+        hypothetical=_alternatives(context.hypothetical),
+        groups=groups,
+        hurt=tuple(map(phrase, bank.hurt)),
+    )

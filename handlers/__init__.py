@@ -1,0 +1,34 @@
+"""Thin Telegram handlers: parse an update, run a flow, let the flow say what to send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+
+from handlers.base import Context
+
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def commands_by_name() -> dict[str, Handler]:
+    """Commands by name; menu buttons ("go:<name>") reuse them."""
+    from handlers import common, session, triage
+
+    found: dict[str, Handler] = {
+        "start": common.start,
+        "help": common.help_command,
+        "cancel": common.cancel,
+        "stretch": session.stretch,
+        "stretch_anyway": session.stretch_anyway,
+        "checkup": triage.checkup,
+    }
+    found.update(_optional_commands())
+    return found
+
+
+def _optional_commands() -> dict[str, Handler]:
+    from handlers import extra
+
+    return extra.COMMANDS

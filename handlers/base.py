@@ -1,0 +1,38 @@
+"""The one way a handler runs a flow: for this person, in one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.flows.unit import Unit
+from bot.runtime import runtime_of
+
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``flow(unit, *args)`` for the person who sent ``update``."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    runtime = runtime_of(context.bot_data)
+
+    async def work(unit: Unit) -> T:
+        # Writing again re-activates someone who had blocked the bot.
+        unit.user.active, unit.user.last_seen_at, unit.user.chat_id = True, unit.now, chat.id
+        return await flow(unit, *args)
+
+    return await runtime.run_unit(user.id, chat.id, work)
+
+
+async def answer_query(update: Update, toast: str | None = None) -> None:
+    """Stop the button's spinner; a toast explains a stale or repeated tap."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(toast)
+        except Exception:
+            pass

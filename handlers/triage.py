@@ -1,0 +1,58 @@
+"""Buttons of onboarding and the safety check: ob:*, tq:*, tc:*."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.core.triage import Answer
+from bot.flows import triage
+from handlers.base import Context, act, answer_query
+
+ANSWERS = {"y": Answer.YES, "n": Answer.NO, "u": Answer.UNSURE}
+
+
+async def onboarding_button(update: Update, context: Context) -> None:
+    """ob:consent:yes|no, ob:region:<region>, ob:age:<band>."""
+    assert update.callback_query and update.callback_query.data
+    _, what, value = ([*update.callback_query.data.split(":"), "", ""])[:3]
+    toast: str | None
+    try:
+        if what == "consent" and value in ("yes", "no"):
+            toast = await act(update, context, triage.choose_consent, value == "yes")
+        elif what == "region":
+            toast = await act(update, context, triage.choose_region, value)
+        elif what == "age":
+            toast = await act(update, context, triage.choose_age, value)
+        else:
+            toast = "?"
+    except ValueError:  # a forged region or age value
+        toast = "?"
+    await answer_query(update, toast)
+
+
+async def question_button(update: Update, context: Context) -> None:
+    """tq:<question id>:y|n|u."""
+    assert update.callback_query and update.callback_query.data
+    parts = update.callback_query.data.split(":")
+    answer = ANSWERS.get(parts[2]) if len(parts) == 3 else None
+    if answer is None:
+        await answer_query(update, "?")
+        return
+    toast = await act(update, context, triage.answer, parts[1], answer)
+    await answer_query(update, toast)
+
+
+async def cleared_button(update: Update, context: Context) -> None:
+    """tc:ask, tc:yes, tc:no: a clinician has cleared me."""
+    assert update.callback_query and update.callback_query.data
+    choice = update.callback_query.data.split(":")[1]
+    await answer_query(update)
+    if choice == "ask":
+        await act(update, context, triage.ask_cleared)
+    else:
+        await act(update, context, triage.confirm_cleared, choice == "yes")
+
+
+async def checkup(update: Update, context: Context) -> None:
+    """/checkup: the safety check again."""
+    await act(update, context, triage.checkup)

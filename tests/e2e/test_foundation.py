@@ -1,0 +1,36 @@
+"""The real Application over HTTP against the emulator: /start, /help, buttons, commands."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Harness
+
+
+async def test_start_introduces_the_bot_and_asks_for_consent(harness: Harness) -> None:
+    user = harness.user()
+    await user.send("/start")
+    intro = await user.next_message()
+    assert "not a diagnosis" in intro.text.lower() or "diagnos" in intro.text.lower()
+    consent = await user.next_message()
+    assert consent.inline_keyboard, "consent is asked with buttons"
+    await user.press(consent, callback_data="ob:consent:yes")
+    region = await user.wait_for(
+        lambda m: any(
+            b["callback_data"].startswith("ob:region:") for row in m.inline_keyboard for b in row
+        )
+    )
+    assert len(region.inline_keyboard) == 4
+
+
+async def test_help_lists_the_commands(harness: Harness) -> None:
+    user = harness.user()
+    await user.send("/help")
+    reply = await user.next_message()
+    for command in ("/stretch", "/checkup", "/progress", "/delete"):
+        assert command in reply.text
+
+
+async def test_commands_are_published(harness: Harness) -> None:
+    published = await harness.running.application.bot.get_my_commands()
+    names = [c.command for c in published]
+    assert names[:3] == ["start", "stretch", "checkup"]
+    assert "help" in names and "cancel" in names
