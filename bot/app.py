@@ -80,10 +80,6 @@ def _register_timers(runtime: Runtime) -> None:
     runtime.register_timer("rest_end", session_flow.on_rest_end)
     runtime.register_timer("hold_tick", session_flow.on_tick)
     runtime.register_timer("session_idle", session_flow.on_idle)
-    from bot.flows import extra_timers
-
-    for kind, handler in extra_timers.TIMERS.items():
-        runtime.register_timer(kind, handler)
 
 
 def register_handlers(application: Application) -> None:
@@ -105,9 +101,6 @@ def register_handlers(application: Application) -> None:
         r"^pn:": session.pain_button,
         r"^hw:": session.hurt_where_button,
     }
-    from handlers import extra
-
-    buttons.update(getattr(extra, "BUTTONS", {}))
     for pattern, handler in buttons.items():
         application.add_handler(CallbackQueryHandler(handler, pattern=pattern))
     application.add_handler(CallbackQueryHandler(common.stale_button))

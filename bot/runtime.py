@@ -90,6 +90,7 @@ class Runtime:
                     active=True,
                 )
                 session.add(user)
+                await session.flush()  # the dialog row refers to it
             dialog = await session.get(Dialog, user_id)
             if dialog is None:
                 dialog = Dialog(

@@ -24,11 +24,4 @@ def commands_by_name() -> dict[str, Handler]:
         "stretch_anyway": session.stretch_anyway,
         "checkup": triage.checkup,
     }
-    found.update(_optional_commands())
     return found
-
-
-def _optional_commands() -> dict[str, Handler]:
-    from handlers import extra
-
-    return extra.COMMANDS

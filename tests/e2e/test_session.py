@@ -1,0 +1,176 @@
+"""Guided sessions over HTTP: order, hold timing, buttons, pain stored, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.core import routine
+from bot.db.models import PainRating, SessionStep, StretchSession, Timer
+from content.loader import load_file
+from content.schema.common import Region
+from content.schema.stretches import Stretch, StretchFile
+from tests.e2e.conftest import FAST, Harness
+from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
+
+LIBRARY = routine.load_library()
+ALL_IDS = [s.id for s in load_file(StretchFile, "stretches.yaml").stretches]
+AREA_ORDER = ["warmup", "neck", "upper_back", "lower_back_hips", "hamstrings"]
+
+
+def stretch_named_in(text: str) -> Stretch | None:
+    first_line = text.splitlines()[0] if text else ""
+    names = {LIBRARY.stretch(i).name: LIBRARY.stretch(i) for i in ALL_IDS}
+    return names.get(first_line)
+
+
+async def test_a_whole_level_one_session_in_order_with_timed_holds(harness: Harness) -> None:
+    user = harness.user(2001)
+    await seed_person(harness, 2001, region="lower_back")
+    expected = routine.build_routine(LIBRARY, Region.LOWER_BACK, 1, frozenset())
+    intro = await start_session(harness, user, pain=5)
+    seen_areas: list[str] = []
+    holds: list[float] = []
+    message = intro
+    while True:
+        stretch = stretch_named_in(message.text)
+        assert stretch is not None, message.text
+        seen_areas.append(str(stretch.body_area))
+        await user.press(message, callback_data=button(message, "ss:start:"))
+        # Every hold of this stretch: countdown, then "release" no sooner than the hold.
+        for step in [s for s in expected.steps if s.stretch_id == stretch.id]:
+            started = time.monotonic()
+            await user.wait_for(lambda m: "left" in m.text and " s " in m.text + " ")
+            await user.wait_for("And release", timeout=10)
+            holds.append(time.monotonic() - started)
+            assert holds[-1] >= step.hold_seconds * FAST * 0.9
+        following = await user.wait_for(
+            lambda m: has_button("ss:start:")(m) or has_button("pn:a:")(m), timeout=10
+        )
+        if has_button("pn:a:")(following):
+            break
+        message = following
+    assert seen_areas[0] == "warmup"
+    assert [AREA_ORDER.index(a) for a in seen_areas] == sorted(
+        AREA_ORDER.index(a) for a in seen_areas
+    )
+    assert seen_areas[-1] == "hamstrings"
+    assert len(seen_areas) == len(expected.stretch_ids)
+    await user.press(following, callback_data=button(following, "pn:a:")[:-1] + "2")
+    note = await user.wait_for(has_button("ss:nonote:"))
+    await user.send("felt looser afterwards")
+    summary = await user.wait_for("Session summary")
+    assert "Done: 6 of 6" in summary.text and "Skipped: 0" in summary.text
+    assert "5 → 2" in summary.text
+    ratings = await rows(harness, PainRating, user_id=2001)
+    assert sorted((r.kind, r.value) for r in ratings) == [("after", 2), ("before", 5)]
+    [session] = await rows(harness, StretchSession, user_id=2001)
+    assert session.status == "completed" and session.note == "felt looser afterwards"
+    assert not await rows(harness, Timer, user_id=2001) or all(
+        t.kind == "reminder" for t in await rows(harness, Timer, user_id=2001)
+    )
+    del note
+
+
+async def test_this_hurts_mid_hold_stops_at_once_and_nothing_later_arrives(
+    harness: Harness,
+) -> None:
+    user = harness.user(2002)
+    await seed_person(harness, 2002)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    countdown = await user.wait_for(has_button("ss:hurt:"))
+    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    holds = [t for t in await rows(harness, Timer, user_id=2002) if t.kind != "session_idle"]
+    assert holds == [], "the pending hold and tick timers are cancelled"
+    await asyncio.sleep(
+        LIBRARY.warm_up.hold_seconds * FAST * 2 if LIBRARY.warm_up.hold_seconds else 2.0
+    )
+    assert not any("release" in m.text for m in user.messages()[-3:])
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "7")
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":leg")
+    advice = await user.wait_for("stop for today")
+    assert "doctor" in advice.text
+    await user.wait_for("safety check again")
+    [hurt] = [r for r in await rows(harness, PainRating, user_id=2002) if r.kind == "hurt"]
+    assert (hurt.value, hurt.body_part) == (7, "leg")
+
+
+async def test_typing_ouch_does_what_the_button_does(harness: Harness) -> None:
+    user = harness.user(2003)
+    await seed_person(harness, 2003)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:hurt:"))
+    await user.send("ouch!!")
+    await user.wait_for(has_button("pn:h:"))
+    [session] = await rows(harness, StretchSession, user_id=2003)
+    assert session.status == "hurt"
+
+
+async def test_pause_holds_the_timer_and_resume_finishes_the_hold(harness: Harness) -> None:
+    user = harness.user(2004)
+    await seed_person(harness, 2004)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    countdown = await user.wait_for(has_button("ss:pause:"))
+    await user.press(countdown, callback_data=button(countdown, "ss:pause:"))
+    paused = await user.wait_for(has_button("ss:resume:"))
+    before = len(user.messages())
+    await asyncio.sleep(90 * FAST * 1.5)  # longer than the whole warm-up hold
+    assert not any("release" in m.text for m in user.messages()[before:])
+    await user.press(paused, callback_data=button(paused, "ss:resume:"))
+    await user.wait_for("And release", timeout=10)
+
+
+async def test_skip_moves_to_the_next_stretch_and_is_recorded(harness: Harness) -> None:
+    user = harness.user(2005)
+    await seed_person(harness, 2005)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:skip:"))
+    await user.wait_for("Skipped")
+    following = await user.wait_for(has_button("ss:start:"))
+    assert following.text.splitlines()[0] != intro.text.splitlines()[0]
+    steps = await rows(harness, SessionStep, user_id=2005)
+    assert steps and all(s.outcome == "skipped" for s in steps)
+    assert {s.stretch_id for s in steps} == {LIBRARY.warm_up.id}
+
+
+async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness) -> None:
+    user = harness.user(2006)
+    await seed_person(harness, 2006)
+    intro = await start_session(harness, user)
+    start = button(intro, "ss:start:")
+    await tap(harness, user, intro, start)
+    await tap(harness, user, intro, start)  # the second tap of a double tap
+    await user.wait_for("And release", timeout=10)
+    countdowns = [m for m in user.messages() if "left" in m.text or "Done" in m.text]
+    assert len(countdowns) == 1, "one hold started, not two"
+    following = await user.wait_for(has_button("ss:start:"), timeout=10)
+    before = len(user.messages())
+    toast = await tap(harness, user, intro, button(intro, "ss:skip:"))  # yesterday's Skip
+    assert toast and "earlier step" in toast
+    assert len(user.messages()) == before, "a stale button sends nothing"
+    assert following.inline_keyboard
+
+
+async def test_a_forged_session_id_touches_nobody_elses_session(harness: Harness) -> None:
+    owner, intruder = harness.user(2007), harness.user(2008)
+    await seed_person(harness, 2007)
+    await seed_person(harness, 2008)
+    intro = await start_session(harness, owner)
+    await intruder.send("/help")
+    helped = await intruder.next_message()
+    for action in ("ss:stop:", "ss:hurt:", "ss:skip:", "pn:b:"):
+        data = button(intro, action) if action != "pn:b:" else f"pn:b:{intro_session(intro)}:9"
+        toast = await tap(harness, intruder, helped, data)
+        assert toast and "earlier step" in toast
+    [session] = await rows(harness, StretchSession, user_id=2007)
+    assert session.status == "active" and session.position == 0
+    assert not await rows(harness, PainRating, user_id=2008)
+
+
+def intro_session(message: object) -> str:
+    return button(message, "ss:stop:").split(":")[2]  # type: ignore[arg-type]
