@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
@@ -30,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.secrets())
         command = args.command or ("run" if settings.token else "chat")
+        # The terminal chat is for reading the conversation: keep INFO lines out of it.
+        quiet = command == "chat" and "LOG_LEVEL" not in os.environ
+        configure_logging("WARNING" if quiet else settings.log_level, settings.secrets())
         if command == "chat":
             from bot.botapi.chat import run_chat
 
