@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
+
+import pytest
 
 from bot.core import routine
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
 from content.loader import load_file
-from content.schema.common import Region
+from content.schema.common import Condition, Region
 from content.schema.stretches import Stretch, StretchFile
 from tests.e2e.conftest import FAST, Harness
 from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
@@ -174,3 +177,57 @@ async def test_a_forged_session_id_touches_nobody_elses_session(harness: Harness
 
 def intro_session(message: object) -> str:
     return button(message, "ss:stop:").split(":")[2]  # type: ignore[arg-type]
+
+
+async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_done(
+    harness: Harness,
+) -> None:
+    user = harness.user(2009)
+    await seed_person(harness, 2009)
+    intro = await start_session(harness, user, pain=3)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for("And release", timeout=10)
+    await user.wait_for(has_button("ss:start:"), timeout=10)  # the next stretch, untouched
+    harness.shift_clock(timedelta(minutes=61))
+    await user.wait_for("idle", timeout=10)
+    [session] = await rows(harness, StretchSession, user_id=2009)
+    assert session.status == "abandoned" and session.ended_at is not None
+    assert [r.value for r in await rows(harness, PainRating, user_id=2009)] == [3]
+    assert [s.outcome for s in await rows(harness, SessionStep, user_id=2009)] == ["done"]
+    await user.send("/stretch")
+    await user.wait_for(has_button("pn:b:"))  # a fresh session starts, not the old one
+
+
+@pytest.mark.parametrize(
+    ("condition", "region"),
+    [("osteoporosis", "lower_back"), ("neck_artery_signs", "neck"), ("pregnancy", "lower_back")],
+)
+async def test_an_excluded_stretch_never_appears(
+    harness: Harness, condition: str, region: str
+) -> None:
+    user = harness.user(2010)
+    await seed_person(
+        harness, 2010, region=region, gate="CHECK_FIRST", conditions=[condition], level=3
+    )
+    excluded = {
+        LIBRARY.stretch(s).name
+        for s in ALL_IDS
+        if Condition(condition) in LIBRARY.stretch(s).excluded_for
+    }
+    assert excluded, "the condition excludes something, or this test proves nothing"
+    intro = await start_session(harness, user)
+    message = intro
+    shown: list[str] = []
+    while True:
+        shown.append(message.text.splitlines()[0])
+        await user.press(message, callback_data=button(message, "ss:skip:"))
+        message = await user.wait_for(
+            lambda m: has_button("ss:start:")(m) or has_button("pn:a:")(m), timeout=10
+        )
+        if has_button("pn:a:")(message):
+            break
+    assert not excluded & set(shown)
+    expected = routine.build_routine(LIBRARY, Region(region), 3, frozenset({Condition(condition)}))
+    assert len(shown) == len(expected.stretch_ids)
+    texts = " ".join(m.text for m in user.messages())
+    assert not any(name in texts for name in excluded)
