@@ -6,12 +6,16 @@ punctuation, repeated letters, slang and misspellings), then looks for the phras
 ``content/safety_phrases.yaml``, most severe group first, and returns the first
 :class:`Alarm`.
 
+Most phrases are pairs of concepts near each other in a clause ("bum" ... "numb", "pee" ...
+"won't start"), so phrasings nobody wrote down still match; see content/schema/safety.py.
+
 A phrase only counts when it is the person's own, current report. It does not count when
 a negation reaches it in the same clause ("no numbness", "I don't have a fever"), when it
-is about someone else ("my dad had cancer"), or when it is talk about a sign ("what are
-the signs of ..."). Clauses are cut at punctuation and at words like "but", so
-"no idea why but I'm peeing myself" still alarms. Where unsure, it alarms: a false alarm
-costs a message, a miss can cost a bladder.
+is about someone else ("my dad had cancer"), when it is talk about a sign ("what are
+the signs of ..."), when it names a film ("car crash movie"), or when its pattern's own
+innocent explanation is in the clause ("legs like jelly after leg day"). Clauses are cut
+at punctuation and at words like "but", so "no idea why but I'm peeing myself" still
+alarms. Where unsure, it alarms: a false alarm costs a message, a miss can cost a bladder.
 
 :func:`is_hurt_report` uses the same machinery for "ouch" during a session.
 """
@@ -59,6 +63,8 @@ def normalise(bank: PhraseBank, text: str) -> str:
     text = _CLAUSE_PUNCTUATION.sub(" | ", text)
     text = _NOT_TEXT.sub(" ", text)
     text = _LONG_RUNS.sub(r"\1\1", text)  # "numbbbb" -> "numbb", "yesss" -> "yess"
+    if phrases.filler is not None:
+        text = phrases.filler.sub(" ", text)
     text = " ".join(text.split())
     text = phrases.spelling.sub(lambda found: phrases.spelling_map[found.group(0)], text)
     for clause_break in phrases.clause_breaks:
@@ -72,7 +78,7 @@ def screen_text(bank: PhraseBank, text: str) -> Alarm | None:
     words = normalise(bank, text)
     for compiled_group in phrases.groups:
         for pattern in compiled_group.patterns:
-            if all(_reported(phrases, part, words) for part in pattern.parts):
+            if all(_reported(phrases, part, words, pattern.unless) for part in pattern.parts):
                 group = compiled_group.group
                 return Alarm(
                     level=group.level,
@@ -90,19 +96,29 @@ def is_hurt_report(text: str, bank: PhraseBank | None = None) -> bool:
     return any(_reported(bank.compiled, pattern, words) for pattern in bank.compiled.hurt)
 
 
-def _reported(phrases: CompiledPhrases, pattern: re.Pattern[str], words: str) -> bool:
-    return any(_own_report(phrases, found, words) for found in pattern.finditer(words))
+def _reported(
+    phrases: CompiledPhrases,
+    pattern: re.Pattern[str],
+    words: str,
+    unless: re.Pattern[str] | None = None,
+) -> bool:
+    return any(_own_report(phrases, found, words, unless) for found in pattern.finditer(words))
 
 
-def _own_report(phrases: CompiledPhrases, found: re.Match[str], words: str) -> bool:
+def _own_report(
+    phrases: CompiledPhrases, found: re.Match[str], words: str, unless: re.Pattern[str] | None
+) -> bool:
     """Whether this match is the person reporting the sign now, not negating or quoting it."""
     clause_start = words.rfind("|", 0, found.start()) + 1
     clause_end = words.find("|", found.end())
     before = words[clause_start : found.start()]
     rest_of_clause = words[found.start() : clause_end if clause_end >= 0 else len(words)]
-    if _negated(phrases, before, words[found.end() :]):
+    after = words[found.end() :]
+    if _negated(phrases, before, after) or phrases.fiction_after.match(after):
         return False
     if phrases.hypothetical.search(before):
+        return False
+    if unless is not None and unless.search(before + rest_of_clause):
         return False
     return not _about_someone_else(phrases, before, rest_of_clause)
 

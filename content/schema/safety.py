@@ -3,8 +3,20 @@
 Patterns are regular expressions over *normalised* text (see ``bot/core/safety.py``):
 lower case a-z and digits, single spaces, and ``|`` between clauses. A pattern may use
 ``{name}`` for a shared piece from ``macros`` (which may use earlier macros), and always
-matches whole words. A pattern is either one regex, or ``together: [...]`` regexes that
-must all be reported in the same message ("stiff neck" + "rash").
+matches whole words. A pattern is one of:
+
+- one regex;
+- ``together: [...]``: regexes that must all be reported in the same message
+  ("stiff neck" + "rash");
+- ``near: [a, b]``: two concepts within ``within`` words of each other, in either order, in
+  one clause (or two, with ``clauses: 2``), with no negation between them ("bum ... numb",
+  "numb ... down there"). This is how the bank generalises: a concept is a list of words,
+  and any pairing counts, so a phrasing nobody wrote down still matches. ``unless`` names
+  an innocent explanation that, anywhere in the clause, means the match is not a red flag
+  ("legs like jelly after leg day").
+
+``fillers`` are hedge words dropped before matching ("kinda", "sort of"), so they never
+stretch the gap between two concepts.
 
 Everything is compiled once, at load. A regex that does not compile, or names an unknown
 macro, stops start-up with the file, the group and the pattern number.
@@ -34,6 +46,18 @@ class Together(Strict):
     together: Annotated[tuple[str, ...], Field(min_length=2)]
 
 
+class Near(Strict):
+    near: Annotated[tuple[str, str], Field()]
+    # How many words may separate the two concepts (in each clause it spans).
+    within: Annotated[int, Field(ge=0, le=12)] = 4
+    # 2 lets the pair span one clause break: "went to pee, and it took ages to get going".
+    clauses: Annotated[int, Field(ge=1, le=2)] = 1
+    unless: str | None = None
+
+
+Pattern = str | Together | Near
+
+
 class PhraseGroup(Strict):
     """Ways of writing one red flag, all at one level."""
 
@@ -41,7 +65,7 @@ class PhraseGroup(Strict):
     condition: RedFlag
     level: Level
     source: Id
-    patterns: Annotated[tuple[str | Together, ...], Field(min_length=1)]
+    patterns: Annotated[tuple[Pattern, ...], Field(min_length=1)]
 
 
 class Context(Strict):
@@ -55,6 +79,8 @@ class Context(Strict):
     pseudo_negations: Regexes
     # A clause answered with a plain "no" right after it ("fever? no").
     negated_after: Regexes
+    # Right after a phrase: it is a story, not a report ("car crash movie").
+    fiction_after: Regexes
     # Another person is the subject ("my dad", "she").
     other_people: Regexes
     # The person themselves, before the phrase ("I", "me", "my" + not a relative).
@@ -71,6 +97,7 @@ class Context(Strict):
 class CompiledPattern:
     id: str  # "<group id>.<number>", numbered from 1 in file order
     parts: tuple[re.Pattern[str], ...]  # every part must be reported
+    unless: re.Pattern[str] | None = None  # found in the clause: this match does not count
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,7 @@ class CompiledGroup:
 
 @dataclass(frozen=True)
 class CompiledPhrases:
+    filler: re.Pattern[str] | None
     spelling: re.Pattern[str]
     spelling_map: dict[str, str]
     clause_breaks: tuple[re.Pattern[str], ...]
@@ -88,6 +116,7 @@ class CompiledPhrases:
     negation_window: int
     pseudo_negation: re.Pattern[str]
     negated_after: re.Pattern[str]
+    fiction_after: re.Pattern[str]
     other_people: re.Pattern[str]
     first_person: re.Pattern[str]
     first_person_after: re.Pattern[str]
@@ -99,6 +128,8 @@ class CompiledPhrases:
 class PhraseBank(Strict):
     sources: dict[Id, Text]
     macros: dict[Id, str]
+    # Words that carry no meaning here ("kinda", "sort of"), dropped so they never widen a gap.
+    fillers: tuple[str, ...] = ()
     # Variant (a word or a few words) -> the spelling the patterns use.
     spellings: dict[str, str]
     context: Context
@@ -116,6 +147,14 @@ class PhraseBank(Strict):
                 if not _PLAIN.fullmatch(words):
                     raise ValueError(f"spelling {variant!r}: use lower-case words only")
         return spellings
+
+    @field_validator("fillers")
+    @classmethod
+    def _plain_fillers(cls, fillers: tuple[str, ...]) -> tuple[str, ...]:
+        for words in fillers:
+            if not _PLAIN.fullmatch(words):
+                raise ValueError(f"filler {words!r}: use lower-case words only")
+        return fillers
 
     @field_validator("macros")
     @classmethod
@@ -149,8 +188,11 @@ class PhraseBank(Strict):
             if group.source not in sources:
                 raise ValueError(f"group {group.id!r}: unknown source {group.source!r}")
             for number, pattern in enumerate(group.patterns, start=1):
+                where = f"group {group.id!r} pattern {number}"
                 for regex in _parts(pattern):
-                    _compile(_expand(regex, macros), f"group {group.id!r} pattern {number}")
+                    _compile(_expand(regex, macros), where)
+                if isinstance(pattern, Near) and pattern.unless is not None:
+                    _compile(_expand(pattern.unless, macros), f"{where} unless")
         return groups
 
     @field_validator("hurt")
@@ -169,8 +211,21 @@ class PhraseBank(Strict):
         return self._compiled
 
 
-def _parts(pattern: str | Together) -> tuple[str, ...]:
-    return pattern.together if isinstance(pattern, Together) else (pattern,)
+def _parts(pattern: Pattern) -> tuple[str, ...]:
+    if isinstance(pattern, Together):
+        return pattern.together
+    if isinstance(pattern, Near):
+        return pattern.near
+    return (pattern,)
+
+
+def _near(pattern: Near, gap_word: str) -> str:
+    """One regex for "a then b, or b then a, at most ``within`` words apart"."""
+    first, second = (f"(?:{part})" for part in pattern.near)
+    gap = f"(?:{gap_word}){{0,{pattern.within}}}"
+    if pattern.clauses == 2:
+        gap = rf"{gap}(?:\| {gap})?"
+    return f"{first} {gap}{second}|{second} {gap}{first}"
 
 
 def _expand(regex: str, macros: dict[str, str]) -> str:
@@ -201,25 +256,35 @@ def _alternatives(regexes: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
+    context = bank.context
+    # A word inside a "near" gap: any word but a negation, so "bum not numb" stays apart.
+    negation = "|".join(f"(?:{regex})" for regex in context.negations)
+    gap_word = rf"(?!(?:{negation})(?![a-z0-9]))[a-z0-9]+ "
+
     def phrase(regex: str) -> re.Pattern[str]:
         return re.compile(_whole_words(_expand(regex, bank.macros)))
+
+    def compiled(pattern: Pattern, pattern_id: str) -> CompiledPattern:
+        if isinstance(pattern, Near):
+            unless = None if pattern.unless is None else phrase(pattern.unless)
+            return CompiledPattern(pattern_id, (phrase(_near(pattern, gap_word)),), unless)
+        return CompiledPattern(pattern_id, tuple(map(phrase, _parts(pattern))))
 
     ordered = sorted(bank.groups, key=lambda group: -group.level.severity)
     groups = tuple(
         CompiledGroup(
             group=group,
             patterns=tuple(
-                CompiledPattern(
-                    id=f"{group.id}.{number}", parts=tuple(map(phrase, _parts(pattern)))
-                )
+                compiled(pattern, f"{group.id}.{number}")
                 for number, pattern in enumerate(group.patterns, start=1)
             ),
         )
         for group in ordered
     )
     variants = sorted(bank.spellings, key=len, reverse=True)
-    context = bank.context
+    fillers = sorted(bank.fillers, key=len, reverse=True)
     return CompiledPhrases(
+        filler=re.compile(_whole_words("|".join(map(re.escape, fillers)))) if fillers else None,
         spelling=re.compile(_whole_words("|".join(map(re.escape, variants)))),
         spelling_map=dict(bank.spellings),
         clause_breaks=tuple(re.compile(regex) for regex in context.clause_breaks),
@@ -227,6 +292,7 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
         negation_window=context.negation_window,
         pseudo_negation=_alternatives(context.pseudo_negations),
         negated_after=re.compile("|".join(f"(?:{regex})" for regex in context.negated_after)),
+        fiction_after=re.compile("|".join(f"(?:{regex})" for regex in context.fiction_after)),
         other_people=_alternatives(context.other_people),
         first_person=_alternatives(context.first_person),
         first_person_after=_alternatives(context.first_person_after),

@@ -1,9 +1,22 @@
 """The free-text safety net, measured on statements written the way people type.
 
-``data/safety_statements.yaml`` holds red flags (each with the level and condition it
+Each ``data/safety_*.yaml`` file holds red flags (each with the level and condition it
 must raise) and benign, negated, hypothetical and someone-else messages. The headline test
-prints recall per level and the false-alarm rate, and holds them to the bar: every
-EMERGENCY caught, at least 95% of URGENT, at most 5% false alarms.
+prints recall per level and the false-alarm rate for every file, and holds each to the bar:
+every EMERGENCY caught, at least 95% of URGENT, at most 5% false alarms.
+
+Which files were tuned against, and what they scored the first time they were seen:
+
+- ``safety_statements.yaml``: the original set, tuned against from the start.
+- ``safety_heldout_1.yaml``: written before round 1 and scored blind on the original bank:
+  EMERGENCY 33/82 (40%), URGENT and SEE_GP 11/22, false alarms 5/110 (4.5%). Round 1
+  (concept pairs, ``near``) was then tuned against it.
+- ``safety_heldout_2.yaml``: written after round 1 and scored blind on the round-1 bank:
+  EMERGENCY 37/66 (56%), URGENT and SEE_GP 14/15, false alarms 8/103 (7.8%); the original
+  bank would have caught 20/66. Round 2 was then tuned against it.
+
+So all three files are now regression sets, not blind ones: a fresh file written by someone
+who has not read content/safety_phrases.yaml is the only honest measure of recall.
 """
 
 from __future__ import annotations
@@ -23,9 +36,18 @@ from content.schema.safety import PhraseBank
 from content.schema.triage import RedFlag
 
 BANK = load_bank()
-STATEMENTS = yaml.safe_load((Path(__file__).parent / "data" / "safety_statements.yaml").read_text())
-RED_FLAGS: list[dict[str, str]] = STATEMENTS["red_flags"]
-BENIGN: list[str] = STATEMENTS["benign"]
+DATA = Path(__file__).parent / "data"
+FILES = ("safety_statements.yaml", "safety_heldout_1.yaml", "safety_heldout_2.yaml")
+STATEMENTS = {name: yaml.safe_load((DATA / name).read_text(encoding="utf-8")) for name in FILES}
+RED_FLAGS: list[dict[str, str]] = [s for data in STATEMENTS.values() for s in data["red_flags"]]
+BENIGN: list[str] = [text for data in STATEMENTS.values() for text in data["benign"]]
+EMERGENCIES = [s["text"] for s in RED_FLAGS if s["level"] == Level.EMERGENCY]
+# The least each file must hold to mean something: red flags, of them EMERGENCY, benign.
+MINIMUM_SIZES = {
+    "safety_statements.yaml": (100, 60, 100),
+    "safety_heldout_1.yaml": (80, 50, 80),
+    "safety_heldout_2.yaml": (60, 40, 60),
+}
 
 
 def _caught(statement: dict[str, str]) -> bool:
@@ -36,27 +58,34 @@ def _caught(statement: dict[str, str]) -> bool:
     return alarm is not None and alarm.level.severity >= expected.severity
 
 
-def test_the_statement_set_is_big_enough_to_mean_something() -> None:
-    levels = [Level(statement["level"]) for statement in RED_FLAGS]
-    assert len(RED_FLAGS) >= 100
-    assert levels.count(Level.EMERGENCY) >= 60
-    assert len(BENIGN) >= 100
-    for statement in RED_FLAGS:
+@pytest.mark.parametrize("name", FILES)
+def test_each_statement_file_is_big_enough_to_mean_something(name: str) -> None:
+    red_flags, benign = STATEMENTS[name]["red_flags"], STATEMENTS[name]["benign"]
+    least_red, least_emergency, least_benign = MINIMUM_SIZES[name]
+    levels = [Level(statement["level"]) for statement in red_flags]
+    assert len(red_flags) >= least_red
+    assert levels.count(Level.EMERGENCY) >= least_emergency
+    assert len(benign) >= least_benign
+    for statement in red_flags:
         RedFlag(statement["condition"])  # every label is a real condition
 
 
-def test_recall_and_false_alarms_meet_the_bar(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("name", FILES)
+def test_recall_and_false_alarms_meet_the_bar(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    red_flags, benign = STATEMENTS[name]["red_flags"], STATEMENTS[name]["benign"]
     by_level: dict[Level, list[dict[str, str]]] = defaultdict(list)
-    for statement in RED_FLAGS:
+    for statement in red_flags:
         by_level[Level(statement["level"])].append(statement)
     recall = {level: sum(map(_caught, items)) / len(items) for level, items in by_level.items()}
-    false_alarms = [text for text in BENIGN if screen_text(BANK, text) is not None]
-    false_alarm_rate = len(false_alarms) / len(BENIGN)
+    false_alarms = [text for text in benign if screen_text(BANK, text) is not None]
+    false_alarm_rate = len(false_alarms) / len(benign)
     with capsys.disabled():
-        print()
+        print(f"\n  {name}")
         for level, items in sorted(by_level.items(), key=lambda item: -item[0].severity):
             print(f"  recall {level.value:<10} {recall[level]:6.1%}  ({len(items)} statements)")
-        print(f"  false alarms     {false_alarm_rate:6.1%}  ({len(false_alarms)} of {len(BENIGN)})")
+        print(f"  false alarms     {false_alarm_rate:6.1%}  ({len(false_alarms)} of {len(benign)})")
         for text in false_alarms:
             print(f"    false alarm: {text!r}")
     missed = [s["text"] for s in by_level[Level.EMERGENCY] if not _caught(s)]
@@ -65,11 +94,61 @@ def test_recall_and_false_alarms_meet_the_bar(capsys: pytest.CaptureFixture[str]
     assert false_alarm_rate <= 0.05
 
 
-def test_alarms_name_the_expected_condition() -> None:
-    alarms = [(statement, screen_text(BANK, statement["text"])) for statement in RED_FLAGS]
+@pytest.mark.parametrize("name", FILES)
+def test_alarms_name_the_expected_condition(name: str) -> None:
+    red_flags = STATEMENTS[name]["red_flags"]
+    alarms = [(statement, screen_text(BANK, statement["text"])) for statement in red_flags]
     exact = [(s, alarm) for s, alarm in alarms if alarm and alarm.level == s["level"]]
     agree = [s for s, alarm in exact if alarm.condition == s["condition"]]
     assert len(agree) / len(exact) >= 0.9
+
+
+# How people wrap a report: a greeting, a worried question, emoji, a second sentence.
+CHAT_FRAMES = [
+    ("hi sorry to bother you, ", ""),
+    ("", " is that bad?"),
+    ("", " 😭😭"),
+    ("Morning! Quick question. ", " Should I still stretch today?"),
+    ("not sure if this matters but ", ""),
+    ("", ". my back is killing me too"),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), CHAT_FRAMES)
+def test_every_emergency_still_alarms_inside_ordinary_chat(before: str, after: str) -> None:
+    missed = [
+        text
+        for text in EMERGENCIES
+        if (alarm := screen_text(BANK, before + text + after)) is None
+        or alarm.level is not Level.EMERGENCY
+    ]
+    assert not missed
+
+
+@pytest.mark.parametrize(
+    ("text", "alarms"),
+    [
+        # Concept pairs match in either order, with other words between them.
+        ("numb down there", True),
+        ("down there has gone a bit numb", True),
+        # A negation between the two concepts keeps them apart.
+        ("down there is not numb", False),
+        # An innocent explanation in the clause cancels a tired-sounding pair.
+        ("legs like jelly", True),
+        ("legs like jelly after leg day", False),
+        # Bladder words reach one clause further: people split the report in two.
+        ("went for a wee, nothing came out", True),
+        ("went for a wee. then did my stretches", False),
+        # A film is not a report.
+        ("car crash on the way home", True),
+        ("watched a car crash film", False),
+        # Fillers never widen a gap.
+        ("my bum is kinda sort of literally numb", True),
+    ],
+)
+def test_concept_pairs_generalise_without_listing_sentences(text: str, alarms: bool) -> None:
+    alarm = screen_text(BANK, text)
+    assert (alarm is not None and alarm.level is Level.EMERGENCY) is alarms
 
 
 @pytest.mark.parametrize(
@@ -138,6 +217,8 @@ def test_screening_is_fast_enough_for_every_message() -> None:
         ("weeing myself", "peeing myself"),
         ("no idea why but im peeing", "no idea why | but im peeing"),
         ("temp 38.5", "temperature 38 5"),
+        ("my lady garden is kinda numb lol", "my groin is numb"),
+        ("sat on the bog", "sat on the toilet"),
     ],
 )
 def test_messages_are_normalised_before_matching(text: str, normalised: str) -> None:
@@ -190,8 +271,25 @@ def _load_broken(tmp_path: Path, edit: Any) -> None:
         (lambda d: d["groups"][1]["patterns"].append("{no_such_macro}"), ["no_such_macro"]),
         (lambda d: d["groups"][1].update(source="nobody_2099"), ["groups", "nobody_2099"]),
         (lambda d: d["context"]["negations"].append("(no"), ["context", "negations"]),
+        (
+            lambda d: d["groups"][1]["patterns"].append({"near": ["numb (", "legs"]}),
+            ["groups", "pattern"],
+        ),
+        (
+            lambda d: d["groups"][1]["patterns"].append({"near": ["numb", "legs"], "unless": "("}),
+            ["groups", "unless"],
+        ),
+        (lambda d: d["fillers"].append("Kinda!"), ["fillers", "Kinda!"]),
     ],
-    ids=["bad regex", "unknown macro", "unknown source", "bad context regex"],
+    ids=[
+        "bad regex",
+        "unknown macro",
+        "unknown source",
+        "bad context regex",
+        "bad near regex",
+        "bad unless regex",
+        "bad filler",
+    ],
 )
 def test_broken_phrase_content_fails_naming_file_group_and_pattern(
     tmp_path: Path, edit: Any, named: list[str]
