@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.flows.unit import Unit
@@ -36,3 +38,32 @@ async def answer_query(update: Update, toast: str | None = None) -> None:
             await update.callback_query.answer(toast)
         except Exception:
             pass
+
+
+async def mark_chosen(update: Update) -> None:
+    """Show the tapped choice under the question and remove its buttons (best effort).
+
+    A question answered stays readable in the chat, and its buttons can't be tapped twice.
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message) or message.reply_markup is None:
+        return
+    label = next(
+        (
+            button.text
+            for row in message.reply_markup.inline_keyboard
+            for button in row
+            if button.callback_data == query.data
+        ),
+        None,
+    )
+    try:
+        if label is not None and message.text is not None:
+            await message.edit_text(
+                f"{message.text_html}\n\n<i>✓ {html.escape(label)}</i>", parse_mode="HTML"
+            )
+        else:
+            await message.edit_reply_markup(None)
+    except TelegramError:
+        pass  # cosmetic: the answer itself is already stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.flows import session
-from handlers.base import Context, act, answer_query
+from handlers.base import Context, act, answer_query, mark_chosen
 
 
 async def stretch(update: Update, context: Context) -> None:
@@ -35,6 +35,8 @@ async def session_button(update: Update, context: Context) -> None:
         return
     toast = await act(update, context, session.press, parts[1], numbers[0], numbers[1])
     await answer_query(update, toast)
+    if toast is None and parts[1] in ("start", "skip", "nonote"):
+        await mark_chosen(update)  # the step is over: its buttons go
 
 
 async def pain_button(update: Update, context: Context) -> None:
@@ -47,6 +49,8 @@ async def pain_button(update: Update, context: Context) -> None:
         return
     toast = await act(update, context, session.rate_pain, parts[1], numbers[0], numbers[1])
     await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
 
 
 async def hurt_where_button(update: Update, context: Context) -> None:
@@ -59,3 +63,5 @@ async def hurt_where_button(update: Update, context: Context) -> None:
         return
     toast = await act(update, context, session.hurt_where, numbers[0], parts[2])
     await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)

@@ -1,12 +1,13 @@
-"""Buttons of onboarding and the safety check: ob:*, tq:*, tc:*."""
+"""Buttons of onboarding and the safety check: ob:*, tq:*, tc:*, and sq:* (a follow-up
+question after something typed)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot.core.triage import Answer
-from bot.flows import triage
-from handlers.base import Context, act, answer_query
+from bot.flows import concern, triage
+from handlers.base import Context, act, answer_query, mark_chosen
 
 ANSWERS = {"y": Answer.YES, "n": Answer.NO, "u": Answer.UNSURE}
 
@@ -28,6 +29,8 @@ async def onboarding_button(update: Update, context: Context) -> None:
     except ValueError:  # a forged region or age value
         toast = "?"
     await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
 
 
 async def question_button(update: Update, context: Context) -> None:
@@ -40,6 +43,22 @@ async def question_button(update: Update, context: Context) -> None:
         return
     toast = await act(update, context, triage.answer, parts[1], answer)
     await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
+
+
+async def concern_button(update: Update, context: Context) -> None:
+    """sq:<question id>:y|n|u: the answer to a follow-up question about something typed."""
+    assert update.callback_query and update.callback_query.data
+    parts = update.callback_query.data.split(":")
+    answer = ANSWERS.get(parts[2]) if len(parts) == 3 else None
+    if answer is None:
+        await answer_query(update, "?")
+        return
+    toast = await act(update, context, concern.answer_question, parts[1], answer)
+    await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
 
 
 async def cleared_button(update: Update, context: Context) -> None:
@@ -47,6 +66,7 @@ async def cleared_button(update: Update, context: Context) -> None:
     assert update.callback_query and update.callback_query.data
     choice = update.callback_query.data.split(":")[1]
     await answer_query(update)
+    await mark_chosen(update)
     if choice == "ask":
         await act(update, context, triage.ask_cleared)
     else:

@@ -3,7 +3,12 @@
 Questions come from ``content/triage.yaml`` in asking order, most dangerous first,
 filtered by where it hurts and the age band. After every answer the flow calls
 :func:`next_question`; it returns None when the screen is done, or at once when the answers
-already mean EMERGENCY, because then nothing else matters.
+already mean EMERGENCY, because then nothing else matters. To keep the check short on a
+phone it also skips a question that can no longer change the advice: when neither its own
+level, nor a rule it could still complete, nor a follow-up it opens is above the level the
+answers already give, and nothing in it adapts the routine (``sets_condition``). So a person
+already sent to a doctor today is not asked about things that only mean "see a GP", and the
+inflammatory-pain questions stop once 4 of 5 can no longer be reached.
 
 :func:`evaluate` turns answers into a :class:`Verdict`: the most severe level found, every
 finding that led to it, and the conditions the routine must adapt to. "Not sure" is read as
@@ -118,16 +123,82 @@ def questions_for(bank: TriageBank, profile: Profile) -> list[Question]:
 def next_question(
     bank: TriageBank, profile: Profile, answers: Mapping[str, Answer]
 ) -> Question | None:
-    """The next question to ask, or None when done or when the answers already mean EMERGENCY."""
-    if evaluate(bank, profile, answers).level is Level.EMERGENCY:
+    """The next question to ask, or None when done or when the answers already mean EMERGENCY.
+
+    A follow-up comes only after a yes or not sure to one of its ``ask_if`` questions, and a
+    question that could no longer change the advice is skipped (see the module docstring).
+    """
+    level = evaluate(bank, profile, answers).level
+    if level is Level.EMERGENCY:
         return None
     for question in questions_for(bank, profile):
-        if question.id in answers:
+        if question.id in answers or not _is_due(question, answers):
             continue
-        if question.ask_if and not any(answers.get(q) in _POSITIVE for q in question.ask_if):
-            continue
-        return question
+        if _could_change_advice(bank, profile, answers, question, level):
+            return question
     return None
+
+
+def _is_due(question: Question, answers: Mapping[str, Answer]) -> bool:
+    return not question.ask_if or any(answers.get(q) in _POSITIVE for q in question.ask_if)
+
+
+def _could_change_advice(
+    bank: TriageBank,
+    profile: Profile,
+    answers: Mapping[str, Answer],
+    question: Question,
+    level: Level,
+) -> bool:
+    """Whether some answer here, or to a follow-up it opens, could raise ``level`` or adapt
+    the routine. It errs towards asking: an extra question is the safe mistake."""
+    family = _with_follow_ups(bank, profile, question)
+    if any(member.sets_condition is not None for member in family):
+        return True
+    ids = {member.id for member in family}
+    reach = [member.level for member in family if member.level is not None]
+    for rule in bank.rules:
+        if ids.intersection(rule.terms) and (
+            best := _best_rule_level(bank, profile, answers, rule)
+        ):
+            reach.append(best)
+    return any(possible.severity > level.severity for possible in reach)
+
+
+def _with_follow_ups(bank: TriageBank, profile: Profile, question: Question) -> list[Question]:
+    """The question and every follow-up it can open, directly or through another follow-up."""
+    family = [question]
+    ids = {question.id}
+    # Asking order puts a follow-up after its ask_if questions, so one pass finds them all.
+    for candidate in questions_for(bank, profile):
+        if ids.intersection(candidate.ask_if):
+            family.append(candidate)
+            ids.add(candidate.id)
+    return family
+
+
+def _best_rule_level(
+    bank: TriageBank, profile: Profile, answers: Mapping[str, Answer], rule: Rule
+) -> Level | None:
+    """The highest level the rule could still give if every open question got a "yes".
+
+    A term already answered "not sure" stays a maybe, so such a rule reaches at most URGENT.
+    None when the answers so far rule it out (a "no", or a question that won't be asked).
+    """
+
+    def best_case(term: str) -> _Truth:
+        if not is_question_term(term) or term in answers:
+            return _truth(term, profile, answers)
+        question = bank.question(term)
+        still_open = applies_to(question, profile) and (
+            not question.ask_if or any(answers.get(q) is not Answer.NO for q in question.ask_if)
+        )
+        return _Truth.YES if still_open else _Truth.NO
+
+    truths = {term: best_case(term) for term in rule.terms}
+    if _holds(rule, truths, _Truth.YES):
+        return rule.level
+    return unsure_level(rule.level) if _holds(rule, truths, _Truth.MAYBE) else None
 
 
 def evaluate(bank: TriageBank, profile: Profile, answers: Mapping[str, Answer]) -> Verdict:
@@ -167,18 +238,8 @@ def _question_findings(bank: TriageBank, answers: Mapping[str, Answer]) -> Itera
 def _rule_findings(
     bank: TriageBank, profile: Profile, answers: Mapping[str, Answer]
 ) -> Iterator[Finding]:
-    def truth(term: str) -> _Truth:
-        if (band := age_band_of(term)) is not None:
-            return _Truth.YES if profile.age_band is band else _Truth.NO
-        if (region := region_of(term)) is not None:
-            return _Truth.YES if profile.region is region else _Truth.NO
-        answer = answers.get(term)
-        if answer is Answer.YES:
-            return _Truth.YES
-        return _Truth.MAYBE if answer is Answer.UNSURE else _Truth.NO
-
     for rule in bank.rules:
-        truths = {term: truth(term) for term in rule.terms}
+        truths = {term: _truth(term, profile, answers) for term in rule.terms}
         # First on firm answers only; failing that, with "not sure" read as "maybe yes".
         for least in (_Truth.YES, _Truth.MAYBE):
             if not _holds(rule, truths, least):
@@ -196,6 +257,18 @@ def _rule_findings(
                 unsure_ids=tuple(t for t in counted if truths[t] is _Truth.MAYBE),
             )
             break
+
+
+def _truth(term: str, profile: Profile, answers: Mapping[str, Answer]) -> _Truth:
+    """A rule term as the answers so far have it: an unasked question counts as no."""
+    if (band := age_band_of(term)) is not None:
+        return _Truth.YES if profile.age_band is band else _Truth.NO
+    if (region := region_of(term)) is not None:
+        return _Truth.YES if profile.region is region else _Truth.NO
+    answer = answers.get(term)
+    if answer is Answer.YES:
+        return _Truth.YES
+    return _Truth.MAYBE if answer is Answer.UNSURE else _Truth.NO
 
 
 def _holds(rule: Rule, truths: Mapping[str, _Truth], least: _Truth) -> bool:

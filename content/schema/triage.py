@@ -8,6 +8,9 @@ A rule term is a question id, ``age:<band>`` for the person's age band, or
 ``region:<region>`` for where it hurts (cancer history with neck or upper-back pain). Every
 reference (a rule term, a follow-up's ``ask_if``, a ``source``) is checked at load, so
 a typo stops start-up with the file, the field and the rule or question that has it.
+
+A question may be a checklist: one question line, then one "• " line per sign of the same
+condition, answered once ("any of these?"). Every text must fit one phone screen.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from content.schema.common import AgeBand, Condition, Level, Region, Strict
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
+# About one phone screen with the answer buttons below it.
+QUESTION_MAX_CHARS = 350
+QuestionText = Annotated[str, Field(min_length=1, max_length=QUESTION_MAX_CHARS)]
 
 AGE_TERM_PREFIX = "age:"
 REGION_TERM_PREFIX = "region:"
@@ -53,10 +59,10 @@ class RedFlag(StrEnum):
 
 
 class Question(Strict):
-    """One yes / no / not-sure question about one symptom."""
+    """One yes / no / not-sure question about one symptom, or a checklist of one condition's."""
 
     id: Id
-    text: Text
+    text: QuestionText
     # A short noun phrase for "You weren't sure about <topic>".
     topic: Text
     condition: RedFlag

@@ -94,11 +94,11 @@ async def tap(
     return answer.text if hasattr(answer, "text") else None
 
 
-async def eventually(check: Any, timeout: float = 5.0) -> Any:
+async def eventually(check: Any, within: float = 5.0) -> Any:
     """Await ``check()`` until it returns something truthy (the bot commits just after sending)."""
     import asyncio
 
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result or asyncio.get_running_loop().time() > deadline:

@@ -145,7 +145,7 @@ async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness
     user = harness.user(2006)
     await seed_person(harness, 2006)
     intro = await start_session(harness, user)
-    start = button(intro, "ss:start:")
+    start, skip = button(intro, "ss:start:"), button(intro, "ss:skip:")
     await tap(harness, user, intro, start)
     await tap(harness, user, intro, start)  # the second tap of a double tap
     await user.wait_for("And release", timeout=10)
@@ -153,7 +153,7 @@ async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness
     assert len(countdowns) == 1, "one hold started, not two"
     following = await user.wait_for(has_button("ss:start:"), timeout=10)
     before = len(user.messages())
-    toast = await tap(harness, user, intro, button(intro, "ss:skip:"))  # yesterday's Skip
+    toast = await tap(harness, user, intro, skip)  # the first stretch's Skip, pressed late
     assert toast and "earlier step" in toast
     assert len(user.messages()) == before, "a stale button sends nothing"
     assert following.inline_keyboard
