@@ -20,12 +20,15 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.flows import privacy as privacy_flow
+from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
 from bot.http import AiohttpRequest
+from bot.metrics import MeteredRequest
 from bot.processing import PerUserUpdateProcessor
 from bot.runtime import Runtime
 from content.schema.texts import t
-from handlers import commands_by_name, common, errors, session, text, triage
+from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
 
 # Shown by Telegram in the "/" menu, in this order.
 PUBLISHED_COMMANDS = (
@@ -53,8 +56,17 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
         builder.token(settings.token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
-        .request(AiohttpRequest(connection_pool_size=max(32, settings.max_concurrent_updates)))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=30.0))
+        .request(
+            MeteredRequest(
+                AiohttpRequest(connection_pool_size=max(32, settings.max_concurrent_updates)),
+                runtime.metrics,
+            )
+        )
+        .get_updates_request(
+            MeteredRequest(
+                AiohttpRequest(connection_pool_size=2, read_timeout=30.0), runtime.metrics
+            )
+        )
         .rate_limiter(
             AIORateLimiter(overall_max_rate=settings.flood_limit_per_second, max_retries=3)
         )
@@ -63,7 +75,12 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
     )
     application.bot_data["runtime"] = runtime
     runtime.delivery = Delivery(
-        application.bot, runtime.sessions, runtime.clock, runtime.instance, on_tag=_remember_tag
+        application.bot,
+        runtime.sessions,
+        runtime.clock,
+        runtime.instance,
+        on_tag=_remember_tag,
+        lease=runtime.claim_lease,
     )
     _register_timers(runtime)
     register_handlers(application)
@@ -73,6 +90,8 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
 async def _remember_tag(session: AsyncSession, tag: str, message: Message) -> None:
     if tag.startswith("countdown:"):
         await session_flow.remember_countdown(session, tag, message.message_id)
+    elif tag.startswith(privacy_flow.ERASED_TAG):
+        await privacy_flow.forget_after_goodbye(session, tag)
 
 
 def _register_timers(runtime: Runtime) -> None:
@@ -80,6 +99,8 @@ def _register_timers(runtime: Runtime) -> None:
     runtime.register_timer("rest_end", session_flow.on_rest_end)
     runtime.register_timer("hold_tick", session_flow.on_tick)
     runtime.register_timer("session_idle", session_flow.on_idle)
+    runtime.register_timer(privacy_flow.LEFTOVER_TIMER, privacy_flow.on_leftover)
+    runtime.register_timer(reminders_flow.TIMER_KIND, reminders_flow.on_reminder)
 
 
 def register_handlers(application: Application) -> None:
@@ -96,10 +117,14 @@ def register_handlers(application: Application) -> None:
         r"^go:": common.go_button,
         r"^ob:": triage.onboarding_button,
         r"^tq:": triage.question_button,
+        r"^sq:": triage.concern_button,
         r"^tc:": triage.cleared_button,
         r"^ss:": session.session_button,
         r"^pn:": session.pain_button,
         r"^hw:": session.hurt_where_button,
+        r"^pv:": privacy.privacy_button,
+        r"^set:": privacy.settings_button,
+        r"^rm:": reminders.reminder_button,
     }
     for pattern, handler in buttons.items():
         application.add_handler(CallbackQueryHandler(handler, pattern=pattern))

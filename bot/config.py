@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(SystemExit):
@@ -33,8 +34,13 @@ class Settings(BaseSettings):
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Only one of several instances needs to call setWebhook; the others set this to false.
+    webhook_register: bool = True
     host: str = "0.0.0.0"
     port: int = Field(default=8080, ge=1, le=65535)
+    # How long an instance's claim on a due timer or an unsent message lasts: if the
+    # instance dies, another one takes the work over after this long.
+    claim_lease_seconds: float = Field(default=60.0, gt=0.0, le=3600.0)
 
     # Multiplies every hold and rest, so demos and tests run the same code path faster.
     stretch_time_scale: float = Field(default=1.0, ge=0.0, le=10.0)
@@ -53,6 +59,14 @@ class Settings(BaseSettings):
                 "is malformed: expected the form 123456789:ABC-DEF1234ghIkl from @BotFather"
             )
         return SecretStr(value.get_secret_value().strip()) if value else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; checked here so setWebhook cannot fail at start.
+        if value is not None and not WEBHOOK_SECRET_SHAPE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and - only")
+        return value
 
     @field_validator("telegram_api_base_url", "webhook_url")
     @classmethod

@@ -10,6 +10,7 @@ Rows are deleted only after Telegram accepted them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 # Outbox rows hold raw Bot API parameters, so they are sent with do_api_request on purpose.
 warnings.filterwarnings("ignore", message="Please use 'Bot.", module="bot.delivery")
 
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=60)
+SETTLE_ATTEMPTS = 5
 # Called with (session, tag, sent message) to remember e.g. the countdown message id.
 TagHandler = Callable[[AsyncSession, str, Message], Awaitable[None]]
 
@@ -46,16 +49,19 @@ class Delivery:
         clock: Clock,
         instance: str,
         on_tag: TagHandler | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.bot, self.sessions, self.clock, self.instance = bot, sessions, clock, instance
         self.on_tag = on_tag
+        # A claimed row is left alone by other instances' sweepers for this long.
+        self.lease = lease
         self.sent = 0
         self.failed: dict[str, int] = {}
 
     def claim_new(self, rows: Sequence[Outbox], now: datetime) -> None:
         """Rows written by a unit are leased to this instance so the sweeper leaves them be."""
         for row in rows:
-            row.claimed_by, row.lease_until = self.instance, now + LEASE
+            row.claimed_by, row.lease_until = self.instance, now + self.lease
 
     async def send_rows(self, rows: Sequence[Outbox]) -> None:
         """Deliver freshly committed rows of one person, in order."""
@@ -109,6 +115,24 @@ class Delivery:
         self.failed[key] = self.failed.get(key, 0) + 1
 
     async def _settle(
+        self,
+        done: list[tuple[Outbox, Message | None]],
+        retry: list[tuple[Outbox, timedelta]],
+        blocked_user: int | None,
+    ) -> None:
+        """Record what happened to each row. Retried: a sent row that stayed in the outbox
+        (a pool timeout, a dropped database connection) would be sent a second time."""
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                await self._settle_once(done, retry, blocked_user)
+                return
+            except (SQLAlchemyError, OSError):
+                if attempt == SETTLE_ATTEMPTS - 1:
+                    raise
+                log.warning("could not record delivered messages; retrying")
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _settle_once(
         self,
         done: list[tuple[Outbox, Message | None]],
         retry: list[tuple[Outbox, timedelta]],
@@ -175,7 +199,7 @@ class Delivery:
                     await session.execute(
                         update(Outbox)
                         .where(Outbox.id.in_(ids.scalar_subquery()))
-                        .values(claimed_by=self.instance, lease_until=now + LEASE)
+                        .values(claimed_by=self.instance, lease_until=now + self.lease)
                         .returning(Outbox)
                     )
                 ).scalars()

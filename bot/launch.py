@@ -10,7 +10,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application
 
@@ -21,6 +23,7 @@ from bot.db.migrate import upgrade
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+MIGRATION_LOCK = {"a": 0x5354, "b": 1}  # "ST", 1
 
 
 @dataclass
@@ -41,8 +44,29 @@ class RunningBot:
             await asyncio.wait_for(self.dispatcher, timeout=10)
         except (TimeoutError, asyncio.CancelledError):
             pass
+        try:
+            # Timers and messages this instance claimed but did not finish: free them now,
+            # so another instance takes them at once instead of after the lease.
+            await self.runtime.release_claims()
+        except SQLAlchemyError:
+            log.warning("could not release claimed timers; they return after the lease")
         await self.application.shutdown()
         await self.runtime.engine.dispose()
+
+
+async def upgrade_alone(engine: AsyncEngine) -> None:
+    """Migrate; on PostgreSQL one instance at a time (several may start together), the
+    others wait and then find nothing left to do."""
+    if engine.dialect.name != "postgresql":
+        await upgrade(engine)
+        return
+    async with engine.connect() as lock:
+        # Two-number key: never the same lock as a person's (one-number keys, their id).
+        await lock.execute(text("SELECT pg_advisory_lock(:a, :b)"), MIGRATION_LOCK)
+        try:
+            await upgrade(engine)
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:a, :b)"), MIGRATION_LOCK)
 
 
 async def open_runtime(settings: Settings) -> Runtime:
@@ -51,14 +75,17 @@ async def open_runtime(settings: Settings) -> Runtime:
     try:
         await check_reachable(engine)
         if settings.auto_migrate:
-            await upgrade(engine)
+            await upgrade_alone(engine)
     except (SQLAlchemyError, OSError) as exc:
         await engine.dispose()
         raise ConfigError(
             f"Database error: cannot use DATABASE_URL ({type(exc).__name__}); "
             "check that the server is running and the URL is right."
         ) from None
-    return Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+    runtime = Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+    if settings.instance_name:
+        runtime.instance = settings.instance_name[:64]
+    return runtime
 
 
 async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:

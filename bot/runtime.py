@@ -3,6 +3,11 @@
 :meth:`Runtime.run_unit` is the one road into the database for a person: take the
 person's row lock (an advisory lock on PostgreSQL, so two instances never interleave one
 person's updates), run the flow, commit, then deliver what it said.
+
+Webhook deliveries carry their ``update_id`` here (:data:`current_update`): Telegram sends an
+update again when the answer was slow, and the ids applied lately are kept in the person's
+dialog row, written in the same transaction as the change, so a re-sent update is seen and
+skipped on whichever instance it lands.
 """
 
 from __future__ import annotations
@@ -10,29 +15,52 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import Dialog, Timer, User
+from bot.db.models import Dialog, Outbox, Timer, User
 from bot.delivery import Delivery
 from bot.flows.unit import Unit
+from bot.metrics import Metrics
 from bot.processing import UserLocks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TimerHandler = Callable[[Unit, Timer], Awaitable[None]]
 
-TIMER_LEASE = timedelta(seconds=60)
 IDLE_POLL_SECONDS = 1.0
+# Dialog data key: the last few update ids applied for this person (webhook redelivery).
+RECENT_UPDATES = "recent_updates"
+RECENT_UPDATES_KEPT = 8
+
+
+def default_instance_name() -> str:
+    # claimed_by columns hold 64 characters; host names may be longer.
+    return f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class UpdateInFlight:
+    """The Telegram update this task is handling (set by the webhook for each POST)."""
+
+    update_id: int
+    applied: bool = False  # a unit of this delivery committed (a handler may run several)
+    duplicate: bool = False  # seen before: nothing was run
+    failed: bool = False
+
+
+current_update: ContextVar[UpdateInFlight | None] = ContextVar("current_update", default=None)
 
 
 @dataclass
@@ -44,17 +72,26 @@ class Runtime:
     locks: UserLocks = field(default_factory=UserLocks)
     delivery: Delivery | None = None
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
-    instance: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    instance: str = field(default_factory=default_instance_name)
+    metrics: Metrics = field(default_factory=Metrics)
     timers_fired: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # A few timer units at once: each needs pool connections (the unit, then the outbox
+    # settle), and hundreds queued on a small pool time out and leave sent rows behind.
+    _firing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
+    @property
+    def claim_lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.claim_lease_seconds)
+
     async def run_unit(self, user_id: int, chat_id: int, work: Callable[[Unit], Awaitable[T]]) -> T:
         """Run ``work`` for one person in one transaction, then send what it said."""
+        delivery = current_update.get()
         for attempt in range(4):
             try:
                 unit, result = await self._transaction(user_id, chat_id, work)
@@ -62,8 +99,14 @@ class Runtime:
             except OperationalError as exc:
                 # SQLite under concurrent writers: retry the whole unit; nothing was sent yet.
                 if "locked" not in str(exc) or attempt == 3:
+                    self._count_failure(delivery, exc)
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
+            except Exception as exc:
+                self._count_failure(delivery, exc)
+                raise
+        if delivery is not None and not delivery.duplicate:
+            delivery.applied = True
         if unit.wake_timers:
             self._wake.set()
         assert self.delivery is not None
@@ -71,10 +114,17 @@ class Runtime:
         await self.delivery.send_direct(unit.direct)
         return result
 
+    def _count_failure(self, delivery: UpdateInFlight | None, exc: Exception) -> None:
+        if delivery is not None:
+            delivery.failed = True
+        if isinstance(exc, SQLAlchemyError):
+            self.metrics.database_errors.labels("update" if delivery else "timer").inc()
+
     async def _transaction(
         self, user_id: int, chat_id: int, work: Callable[[Unit], Awaitable[T]]
     ) -> tuple[Unit, T]:
         now = self.clock.now()
+        delivery = current_update.get()
         async with self.sessions() as session, session.begin():
             if self.is_postgres:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
@@ -98,10 +148,21 @@ class Runtime:
                 )
                 session.add(dialog)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
+            recent: list[int] = list(dialog.data.get(RECENT_UPDATES, []))
+            if delivery is not None and not delivery.applied and delivery.update_id in recent:
+                # Telegram sent this update again; it was applied before: change nothing.
+                delivery.duplicate = True
+                return unit, cast(T, None)
             result = await work(unit)
+            if delivery is not None and unit.dialog in session:
+                # Kept even if the flow replaced its data (goto): the record is the row's.
+                recent = [*recent, delivery.update_id][-RECENT_UPDATES_KEPT:]
+                unit.dialog.data = {**unit.dialog.data, RECENT_UPDATES: recent}
             if unit.outbox:
                 assert self.delivery is not None
-                self.delivery.claim_new(unit.outbox, now)
+                # Leased from now, not from the start: a wait for a pool connection or a lock
+                # must not leave the lease already expired at commit.
+                self.delivery.claim_new(unit.outbox, self.clock.now())
             await session.flush()
         return unit, result
 
@@ -125,14 +186,18 @@ class Runtime:
             claimed = await session.execute(
                 update(Timer)
                 .where(Timer.id.in_(due.scalar_subquery()))
-                .values(claimed_by=self.instance, lease_until=now + TIMER_LEASE)
+                .values(claimed_by=self.instance, lease_until=now + self.claim_lease)
                 .returning(Timer)
             )
-            return list(claimed.scalars())
+            timers = list(claimed.scalars())
+        for timer in timers:
+            self.metrics.timers_due.labels(timer.kind).inc()
+        return timers
 
     async def fire(self, timer: Timer) -> None:
         """Run one claimed timer under its person's lock; on failure retry it later."""
         handler = self.timer_handlers.get(timer.kind)
+        started, said = time.perf_counter(), 0
         try:
             async with self.locks.hold(timer.user_id):
                 user = await self._chat_of(timer.user_id)
@@ -140,6 +205,7 @@ class Runtime:
                     raise LookupError(f"no handler or user for timer kind {timer.kind}")
 
                 async def work(unit: Unit) -> None:
+                    nonlocal said
                     current = await unit.session.get(Timer, timer.id)
                     # Gone or moved since we claimed it (cancelled, rescheduled): nothing to do.
                     if (
@@ -150,9 +216,13 @@ class Runtime:
                         return
                     await unit.session.delete(current)
                     await handler(unit, timer)
+                    said = len(unit.outbox)
 
                 await self.run_unit(timer.user_id, user, work)
             self.timers_fired += 1
+            self.metrics.handler_seconds.labels("timer").observe(time.perf_counter() - started)
+            late = (self.clock.now() - timer.due_at).total_seconds()
+            self.metrics.timer_fired(timer.kind, late, said)
         except Exception:
             log.exception("timer %s (%s) failed; will retry", timer.id, timer.kind)
             async with self.sessions() as session, session.begin():
@@ -166,6 +236,10 @@ class Runtime:
                         due_at=self.clock.now() + timedelta(seconds=min(300, 2**timer.attempts)),
                     )
                 )
+
+    async def _fire_bounded(self, timer: Timer) -> None:
+        async with self._firing:
+            await self.fire(timer)
 
     async def _chat_of(self, user_id: int) -> int | None:
         async with self.sessions() as session:
@@ -185,7 +259,7 @@ class Runtime:
                 self._wake.clear()
                 timers = await self.claim_due_timers()
                 if timers:
-                    await asyncio.gather(*(self.fire(timer) for timer in timers))
+                    await asyncio.gather(*(self._fire_bounded(timer) for timer in timers))
                 assert self.delivery is not None
                 await self.delivery.sweep()
                 if timers:
@@ -193,7 +267,9 @@ class Runtime:
                 delay = await self.seconds_to_next_timer()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, SQLAlchemyError):
+                    self.metrics.database_errors.labels("dispatch").inc()
                 log.exception("timer dispatch failed; retrying in a second")
                 delay = IDLE_POLL_SECONDS
             try:
@@ -205,6 +281,20 @@ class Runtime:
         """Finish the timers in hand, then leave the loop (unclaimed rows wait for the next run)."""
         self._stopping = True
         self._wake.set()
+
+    async def release_claims(self) -> None:
+        """On shutdown: hand this instance's claimed timers and messages back at once.
+
+        Without this another instance would wait for the lease to run out; call it only
+        after this instance stopped firing timers and sending.
+        """
+        async with self.sessions() as session, session.begin():
+            for table in (Timer, Outbox):
+                await session.execute(
+                    update(table)
+                    .where(table.claimed_by == self.instance)
+                    .values(claimed_by=None, lease_until=None)
+                )
 
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
         self.timer_handlers[kind] = handler

@@ -15,6 +15,9 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 def commands_by_name() -> dict[str, Handler]:
     """Commands by name; menu buttons ("go:<name>") reuse them."""
     from handlers import common, session, triage
+    from handlers import privacy as privacy_handlers
+    from handlers import progress as progress_handlers
+    from handlers import reminders as reminders_handlers
 
     found: dict[str, Handler] = {
         "start": common.start,
@@ -23,5 +26,12 @@ def commands_by_name() -> dict[str, Handler]:
         "stretch": session.stretch,
         "stretch_anyway": session.stretch_anyway,
         "checkup": triage.checkup,
+        "progress": progress_handlers.progress,
+        "report": progress_handlers.report,
+        "mydata": privacy_handlers.mydata,
+        "delete": privacy_handlers.delete,
+        "privacy": privacy_handlers.privacy_command,
+        "settings": privacy_handlers.settings,
+        "reminders": reminders_handlers.reminders_command,
     }
     return found

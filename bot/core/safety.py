@@ -9,6 +9,13 @@ punctuation, repeated letters, slang and misspellings), then looks for the phras
 Most phrases are pairs of concepts near each other in a clause ("bum" ... "numb", "pee" ...
 "won't start"), so phrasings nobody wrote down still match; see content/schema/safety.py.
 
+When no confident phrase matches, :func:`classify_text` looks for a red-flag TOPIC: one
+concept alone ("bladder", "both legs" + a weakness word, "vision", "fever") that is worth
+asking about. It returns a :class:`Concern` naming the triage question to ask, so a
+phrasing nobody wrote down still gets a question instead of silence. A question costs a
+tap; a miss can cost a bladder; asking on every message would be nagging, so topics stay
+specific and a reassurance ("bladder's fine") keeps them quiet.
+
 A phrase only counts when it is the person's own, current report. It does not count when
 a negation reaches it in the same clause ("no numbness", "I don't have a fever"), when it
 is about someone else ("my dad had cancer"), when it is talk about a sign ("what are
@@ -24,12 +31,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
 
+from bot.core import triage as triage_core
+from bot.core.answers import Answer
 from content.loader import cached
 from content.schema.common import Level
-from content.schema.safety import CompiledPhrases, PhraseBank
-from content.schema.triage import RedFlag
+from content.schema.safety import CompiledPattern, CompiledPhrases, PhraseBank
+from content.schema.triage import Question, RedFlag, Rule, TriageBank, is_question_term
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,24 @@ class Alarm:
     condition: RedFlag
     pattern_id: str  # "<group>.<number>", for logs and tests; never shown to the person
     source: str  # the citation
+
+
+@dataclass(frozen=True)
+class Concern:
+    """A red-flag topic touched without a confident match for its worst case: ask about it."""
+
+    condition: RedFlag  # the condition of the topic's question
+    question_id: str  # the question of content/triage.yaml to ask now
+    topic_question_id: str  # the topic's own question: follow-ups are those it opens
+    # The most a "yes" can lead to, counting its follow-ups and the rules they complete.
+    level: Level
+    topic_id: str  # "<concern>.<number>", for logs and tests; never shown to the person
+    source: str  # the citation
+    # A lesser alarm in the same message ("fever": URGENT): its advice comes first. When it
+    # already says yes to the topic's own question, the first follow-up is asked instead
+    # ("Has that come on quickly?"), and ``assumed_yes`` names the question it answered.
+    alarm: Alarm | None = None
+    assumed_yes: tuple[str, ...] = ()
 
 
 def load_bank() -> PhraseBank:
@@ -74,8 +103,47 @@ def normalise(bank: PhraseBank, text: str) -> str:
 
 def screen_text(bank: PhraseBank, text: str) -> Alarm | None:
     """The most severe red flag the message reports, or None."""
-    phrases = bank.compiled
+    return _alarm(bank, normalise(bank, text))
+
+
+def classify_text(bank: PhraseBank, text: str) -> Alarm | Concern | None:
+    """An alarm for a confident report; a concern for a red-flag topic; else None.
+
+    An alarm below EMERGENCY comes inside a concern when the message also touches a topic
+    whose question can lead further: the advice, then the question that could raise it.
+    """
     words = normalise(bank, text)
+    alarm = _alarm(bank, words)
+    concerns = _concerns(bank, words)
+    if alarm is None:
+        return concerns[0] if concerns else None
+    for concern in concerns:
+        if concern.level.severity <= alarm.level.severity:
+            break  # sorted by reach: none further on goes beyond the alarm
+        if (beyond := _beyond(concern, alarm)) is not None:
+            return beyond
+    return alarm
+
+
+def _beyond(concern: Concern, alarm: Alarm) -> Concern | None:
+    """The concern asked after ``alarm``: past its own question when the alarm answers it."""
+    triage = triage_core.load_bank()
+    question = triage.question(concern.question_id)
+    answered = (
+        alarm.condition is question.condition
+        and question.level is not None
+        and alarm.level.severity >= question.level.severity
+    )
+    if not answered:
+        return replace(concern, alarm=alarm)
+    follow_up = next_follow_up(triage, question.id, {question.id: Answer.YES}, None)
+    if follow_up is None:
+        return None
+    return replace(concern, question_id=follow_up.id, alarm=alarm, assumed_yes=(question.id,))
+
+
+def _alarm(bank: PhraseBank, words: str) -> Alarm | None:
+    phrases = bank.compiled
     for compiled_group in phrases.groups:
         for pattern in compiled_group.patterns:
             if all(_reported(phrases, part, words, pattern.unless) for part in pattern.parts):
@@ -87,6 +155,147 @@ def screen_text(bank: PhraseBank, text: str) -> Alarm | None:
                     source=bank.sources[group.source],
                 )
     return None
+
+
+def _concerns(bank: PhraseBank, words: str) -> list[Concern]:
+    """Every topic touched, the ones whose question reaches furthest first."""
+    phrases = bank.compiled
+    triage = triage_core.load_bank()
+    touched: list[Concern] = []
+    for compiled in phrases.concerns:
+        pattern = next(
+            (p for p in compiled.patterns if _topic_touched(phrases, p, compiled.unless, words)),
+            None,
+        )
+        if pattern is None:
+            continue
+        question = triage.question(compiled.topic.question)
+        touched.append(
+            Concern(
+                condition=question.condition,
+                question_id=question.id,
+                topic_question_id=question.id,
+                level=reach(question.id),
+                topic_id=pattern.id,
+                source=bank.sources[compiled.topic.source],
+            )
+        )
+    # A stable sort: at equal reach, file order decides.
+    touched.sort(key=lambda concern: -concern.level.severity)
+    return touched
+
+
+def _topic_touched(
+    phrases: CompiledPhrases,
+    pattern: CompiledPattern,
+    topic_unless: re.Pattern[str] | None,
+    words: str,
+) -> bool:
+    """Every part reported, with no innocent explanation or reassurance in its clause."""
+    return all(
+        any(
+            _own_report(phrases, found, words, pattern.unless)
+            and (topic_unless is None or _own_report(phrases, found, words, topic_unless))
+            and not _negated_further_back(phrases, found, words)
+            and not _reassured(phrases, found, words)
+            for found in part.finditer(words)
+        )
+        for part in pattern.parts
+    )
+
+
+def _negated_further_back(phrases: CompiledPhrases, found: re.Match[str], words: str) -> bool:
+    before = words[words.rfind("|", 0, found.start()) + 1 : found.start()]
+    window = phrases.pseudo_negation.sub(" ", before).split()
+    return bool(phrases.negation.search(" ".join(window[-phrases.concern_negation_window :])))
+
+
+def _reassured(phrases: CompiledPhrases, found: re.Match[str], words: str) -> bool:
+    if phrases.reassurance is None:
+        return False
+    end = words.find("|", found.end())
+    # Only after the topic starts: "bladder is fine", "both legs are fine", or the first
+    # words of the next clause, as in a list: "bladder: fine".
+    rest_of_clause = words[found.start() : end if end >= 0 else len(words)]
+    next_words = " ".join(words[end + 1 :].split()[:2]) if end >= 0 else ""
+    if not phrases.reassurance.search(f"{rest_of_clause} {next_words}"):
+        return False
+    start = words.rfind("|", 0, found.start()) + 1
+    clause = words[start : end if end >= 0 else len(words)]
+    return phrases.turn is None or not phrases.turn.search(clause)
+
+
+# --- the question behind a concern, and its follow-ups ---------------------------------------
+@cache
+def reach(question_id: str) -> Level:
+    """The most severe advice a "yes" to this question can lead to, for some person.
+
+    Its own level, its follow-ups' levels (asked after a yes), and every rule whose question
+    terms all fall among them: "neck injury" reaches EMERGENCY through the age 65 rule.
+    """
+    triage = triage_core.load_bank()
+    family = {question.id for question in follow_ups(triage, question_id)} | {question_id}
+    levels = [q.level for q in triage.questions if q.id in family and q.level is not None]
+    levels.extend(rule.level for rule in triage.rules if _reachable(rule, family))
+    return max(levels, key=lambda level: level.severity, default=Level.CLEAR)
+
+
+def _reachable(rule: Rule, family: set[str]) -> bool:
+    """Whether the rule can hold with yeses inside ``family`` (and some age or region)."""
+
+    def possible(term: str) -> bool:
+        return not is_question_term(term) or term in family
+
+    counted = rule.at_least.of if rule.at_least else ()
+    return (
+        bool(family.intersection(rule.terms))
+        and all(map(possible, rule.all_of))
+        and (not rule.any_of or any(map(possible, rule.any_of)))
+        and (not rule.at_least or sum(map(possible, counted)) >= rule.at_least.count)
+    )
+
+
+def follow_ups(triage: TriageBank, question_id: str) -> list[Question]:
+    """Every question a yes to ``question_id`` can open, directly or through another, in order."""
+    family = {question_id}
+    found: list[Question] = []
+    for question in triage.questions:  # asking order puts a follow-up after what it follows
+        if family.intersection(question.ask_if) and question.id not in family:
+            family.add(question.id)
+            found.append(question)
+    return found
+
+
+def next_follow_up(
+    triage: TriageBank,
+    question_id: str,
+    answers: Mapping[str, Answer],
+    profile: triage_core.Profile | None,
+) -> Question | None:
+    """The follow-up to ask next after the concern question, as the check would; None when done.
+
+    A follow-up is due after a yes or not sure to one of the questions it follows. Unlike
+    the check, region and age do not filter it: the person raised the topic themselves.
+    ``profile`` (when known) only tells whether the answers already mean EMERGENCY.
+    """
+    if _already_emergency(triage, answers, profile):
+        return None
+    positive = {qid for qid, answer in answers.items() if answer is not Answer.NO}
+    for question in follow_ups(triage, question_id):
+        if question.id not in answers and positive.intersection(question.ask_if):
+            return question
+    return None
+
+
+def _already_emergency(
+    triage: TriageBank, answers: Mapping[str, Answer], profile: triage_core.Profile | None
+) -> bool:
+    if profile is not None:
+        return triage_core.evaluate(triage, profile, answers).level is Level.EMERGENCY
+    return any(
+        answer is Answer.YES and triage.question(qid).level is Level.EMERGENCY
+        for qid, answer in answers.items()
+    )
 
 
 def is_hurt_report(text: str, bank: PhraseBank | None = None) -> bool:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import sqlite_inline
+
 
 def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
@@ -30,14 +32,19 @@ def prepare_sqlite_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     path = sqlite_path(url)
     if path is not None:
         prepare_sqlite_file(path)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Statements run on the event loop's thread, not aiosqlite's: see sqlite_inline.
+        engine = create_async_engine(url, async_creator=sqlite_inline.connector(str(path), 30.0))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Up to 2 x pool_size connections per instance; two instances stay under PostgreSQL's
+    # default max_connections (100). A unit waits for a connection rather than failing.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=120, pool_pre_ping=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -201,20 +201,29 @@ class PainRating(Base):
 
 
 class Reminder(Base):
-    """A person's daily reminder settings; the next due time lives in ``timers``."""
+    """A person's daily reminder: when, on which days, in which zone, and how it is going.
+
+    The next due moment is not kept here but in the timer ``reminder:<user id>``, so the
+    dispatcher finds every due reminder through one index on ``timers.due_at``.
+    """
 
     __tablename__ = "reminders"
 
     user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    local_time: Mapped[str] = mapped_column(String(5))  # "07:30"
+    local_time: Mapped[str] = mapped_column(String(5))  # "07:30" on the person's clock
     weekdays: Mapped[int] = mapped_column(SmallInteger, default=0b1111111)  # bit 0 = Monday
-    zone_name: Mapped[str] = mapped_column(String(64))
+    zone_name: Mapped[str] = mapped_column(String(64))  # read it with core.schedule.zone_of
+    zone_label: Mapped[str] = mapped_column(String(64))  # "Central Europe", as the person chose
+    # Days without a session are counted from the last session or from here, if later.
+    turned_on_at: Mapped[datetime]
     sent_without_session: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # The regular time of the latest reminder sent; its buttons carry it, so old ones go stale.
+    last_due_at: Mapped[datetime | None]
     last_sent_at: Mapped[datetime | None]
-    snoozed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
     skipped_on: Mapped[str | None] = mapped_column(String(10))  # local date, ISO
-    paused_reason: Mapped[str | None] = mapped_column(String(32))
+    paused_reason: Mapped[str | None] = mapped_column(String(32))  # no_sessions | blocked
 
 
 class Timer(Base):

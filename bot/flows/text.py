@@ -2,7 +2,9 @@
 
 Every message is screened for red flags in everyday words. EMERGENCY and URGENT phrasings
 get the advice at once (and stop a running session); then the conversation continues
-where it was.
+where it was. A message that only touches a red-flag topic gets one follow-up question
+(bot/flows/concern.py), asked last so it is the message on screen; a typed yes / no
+answers it while it waits.
 """
 
 from __future__ import annotations
@@ -10,22 +12,33 @@ from __future__ import annotations
 from bot.core import answers, safety
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
+from bot.flows import concern as concern_flow
+from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
 from bot.flows import triage as triage_flow
 from bot.flows.unit import Unit
-from content.schema.common import Level
 from content.schema.texts import t
 
 LONG_MESSAGE = 1000
 
 
 async def on_text(unit: Unit, text: str) -> None:
-    alarm = safety.screen_text(safety.load_bank(), text)
+    found = safety.classify_text(safety.load_bank(), text)
+    concern = found if isinstance(found, safety.Concern) else None
+    alarm = found.alarm if isinstance(found, safety.Concern) else found
+    memory = concern_flow.remembered(unit)  # a reply below may change flow and drop it
     if alarm is not None:
         await raise_alarm(unit, alarm)
-    if await _as_reply(unit, text):
-        return
-    if alarm is not None:
+    if concern is not None and await concern_flow.should_ask(unit, concern):
+        await _as_reply(unit, text, quiet=True)
+        await concern_flow.ask(unit, concern)
+    elif not await concern_flow.typed_answer(unit, text):
+        await _reply_or_explain(unit, text, alarmed=alarm is not None)
+    concern_flow.carry_over(unit, memory)
+
+
+async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> None:
+    if await _as_reply(unit, text) or alarmed:
         return
     if len(text) > LONG_MESSAGE:
         unit.say(t("common.too_long"))
@@ -48,29 +61,21 @@ async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
             )
         )
     if alarm.level.blocks_stretching:
-        current = Level(unit.user.gate_level) if unit.user.gate_level else None
-        if unit.stores_data and (
-            current is None
-            or alarm.level.severity > current.severity
-            or current is Level.CLEAR
-            or unit.user.cleared_by_clinician_at
-        ):
-            unit.user.gate_level, unit.user.gate_at = alarm.level.value, unit.now
-        elif not unit.stores_data:
-            unit.update_data(verdict=alarm.level.value, screened_at=unit.now.isoformat())
-        running = await session_flow.active_session(unit)
-        if running is not None and running.phase not in ("pain_after", "note", "done"):
-            await session_flow.stop(unit, running)
+        await concern_flow.hold_back(unit, alarm.level)
 
 
-async def _as_reply(unit: Unit, text: str) -> bool:
-    """Treat the text as the answer the dialog waits for; False if it is not one."""
+async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
+    """Treat the text as the answer the dialog waits for; False if it is not one.
+
+    ``quiet``: a follow-up question comes next, so take a real answer (a yes/no, a number,
+    "ouch", a note) but say nothing about text that is not one.
+    """
     flow, step = unit.dialog.flow, unit.dialog.step
     if flow == "triage":
         answer = answers.parse_answer(text)
         if answer is not None:
             await triage_flow.answer_typed(unit, answer)
-        else:
+        elif not quiet:
             unit.say(t("triage.type_yes_no"))
             await triage_flow.repeat_question(unit)
         return True
@@ -83,11 +88,15 @@ async def _as_reply(unit: Unit, text: str) -> bool:
         if value is not None and await session_flow.typed_number(unit, value):
             return True
         running = await session_flow.active_session(unit)
-        if running is not None:
+        if running is not None and not quiet:
             unit.say(t("session.use_buttons"))
             await session_flow.show_current(unit, running)
             return True
         return False
+    if quiet:
+        return False
+    if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
+        return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
         unit.say(t("triage.use_buttons"))
         return True

@@ -18,6 +18,12 @@ matches whole words. A pattern is one of:
 ``fillers`` are hedge words dropped before matching ("kinda", "sort of"), so they never
 stretch the gap between two concepts.
 
+``concerns`` are red-flag TOPICS: one concept alone ("bladder", "both legs" + a weakness
+word, "vision") that is not a confident report but is worth one follow-up question. Each
+names the question of ``content/triage.yaml`` to ask; an id that file does not have stops
+start-up, naming this file and the concern. A reassurance in the clause ("bladder is fine")
+keeps a topic from asking.
+
 Everything is compiled once, at load. A regex that does not compile, or names an unknown
 macro, stops start-up with the file, the group and the pattern number.
 """
@@ -30,8 +36,9 @@ from typing import Annotated
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
+from content.loader import cached
 from content.schema.common import Level, Strict
-from content.schema.triage import RedFlag
+from content.schema.triage import RedFlag, TriageBank
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
@@ -75,6 +82,9 @@ class Context(Strict):
     negations: Regexes
     # How many words before a phrase a negation still reaches.
     negation_window: Annotated[int, Field(ge=1, le=20)] = 5
+    # The same for a concern topic: a weaker signal, so a negation further back still counts
+    # ("never had any problems with my waterworks").
+    concern_negation_window: Annotated[int, Field(ge=1, le=20)] = 8
     # Look like negations but are not ("no idea why", "not sure", "haven't been able").
     pseudo_negations: Regexes
     # A clause answered with a plain "no" right after it ("fever? no").
@@ -91,6 +101,31 @@ class Context(Strict):
     hypothetical: Regexes
     # A clause break is inserted where each of these matches ("but", "and my").
     clause_breaks: Regexes
+    # Anywhere in the clause, these keep a concern topic from asking ("bladder is fine").
+    # Alarms ignore them: "fine" never cancels a confident report.
+    reassurances: tuple[str, ...] = ()
+    # A change of state in the clause ("fine until today", "was fine") voids a reassurance.
+    turns: tuple[str, ...] = ()
+
+
+class ConcernTopic(Strict):
+    """One red-flag topic, and the triage question to ask when a message touches it."""
+
+    id: Id
+    # The id of a question in content/triage.yaml: its text, buttons and levels are reused.
+    question: Id
+    source: Id
+    patterns: Annotated[tuple[Pattern, ...], Field(min_length=1)]
+    # Innocent explanations for every pattern of the topic ("blurry without my glasses").
+    unless: str | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question_exists(cls, question: str) -> str:
+        known = {asked.id for asked in cached(TriageBank, "triage.yaml").questions}
+        if question not in known:
+            raise ValueError(f"question {question!r} is not a question id in triage.yaml")
+        return question
 
 
 @dataclass(frozen=True)
@@ -114,6 +149,7 @@ class CompiledPhrases:
     clause_breaks: tuple[re.Pattern[str], ...]
     negation: re.Pattern[str]
     negation_window: int
+    concern_negation_window: int
     pseudo_negation: re.Pattern[str]
     negated_after: re.Pattern[str]
     fiction_after: re.Pattern[str]
@@ -123,6 +159,16 @@ class CompiledPhrases:
     hypothetical: re.Pattern[str]
     groups: tuple[CompiledGroup, ...]  # most severe first, file order within a level
     hurt: tuple[re.Pattern[str], ...]
+    concerns: tuple[CompiledConcern, ...]  # file order
+    reassurance: re.Pattern[str] | None
+    turn: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class CompiledConcern:
+    topic: ConcernTopic
+    patterns: tuple[CompiledPattern, ...]
+    unless: re.Pattern[str] | None  # the topic's own innocent explanations
 
 
 class PhraseBank(Strict):
@@ -136,6 +182,8 @@ class PhraseBank(Strict):
     groups: Annotated[tuple[PhraseGroup, ...], Field(min_length=1)]
     # Mid-session "ouch": patterns for is_hurt_report, same rules for negation.
     hurt: Regexes
+    # Topics worth a follow-up question when no group matched.
+    concerns: tuple[ConcernTopic, ...] = ()
 
     _compiled: CompiledPhrases | None = PrivateAttr(default=None)
 
@@ -194,6 +242,30 @@ class PhraseBank(Strict):
                 if isinstance(pattern, Near) and pattern.unless is not None:
                     _compile(_expand(pattern.unless, macros), f"{where} unless")
         return groups
+
+    @field_validator("concerns")
+    @classmethod
+    def _concerns_compile(
+        cls, concerns: tuple[ConcernTopic, ...], info: ValidationInfo
+    ) -> tuple[ConcernTopic, ...]:
+        macros = info.data.get("macros", {})
+        sources = info.data.get("sources", {})
+        seen: set[str] = set()
+        for topic in concerns:
+            if topic.id in seen:
+                raise ValueError(f"concern {topic.id!r} is defined twice")
+            seen.add(topic.id)
+            if topic.source not in sources:
+                raise ValueError(f"concern {topic.id!r}: unknown source {topic.source!r}")
+            for number, pattern in enumerate(topic.patterns, start=1):
+                where = f"concern {topic.id!r} pattern {number}"
+                for regex in _parts(pattern):
+                    _compile(_expand(regex, macros), where)
+                if isinstance(pattern, Near) and pattern.unless is not None:
+                    _compile(_expand(pattern.unless, macros), f"{where} unless")
+            if topic.unless is not None:
+                _compile(_expand(topic.unless, macros), f"concern {topic.id!r} unless")
+        return concerns
 
     @field_validator("hurt")
     @classmethod
@@ -270,6 +342,18 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
             return CompiledPattern(pattern_id, (phrase(_near(pattern, gap_word)),), unless)
         return CompiledPattern(pattern_id, tuple(map(phrase, _parts(pattern))))
 
+    concerns = tuple(
+        CompiledConcern(
+            topic=topic,
+            patterns=tuple(
+                compiled(pattern, f"{topic.id}.{number}")
+                for number, pattern in enumerate(topic.patterns, start=1)
+            ),
+            unless=None if topic.unless is None else phrase(topic.unless),
+        )
+        for topic in bank.concerns
+    )
+
     ordered = sorted(bank.groups, key=lambda group: -group.level.severity)
     groups = tuple(
         CompiledGroup(
@@ -290,6 +374,7 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
         clause_breaks=tuple(re.compile(regex) for regex in context.clause_breaks),
         negation=_alternatives(context.negations),
         negation_window=context.negation_window,
+        concern_negation_window=context.concern_negation_window,
         pseudo_negation=_alternatives(context.pseudo_negations),
         negated_after=re.compile("|".join(f"(?:{regex})" for regex in context.negated_after)),
         fiction_after=re.compile("|".join(f"(?:{regex})" for regex in context.fiction_after)),
@@ -299,4 +384,7 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
         hypothetical=_alternatives(context.hypothetical),
         groups=groups,
         hurt=tuple(map(phrase, bank.hurt)),
+        concerns=concerns,
+        reassurance=_alternatives(context.reassurances) if context.reassurances else None,
+        turn=_alternatives(context.turns) if context.turns else None,
     )

@@ -1,9 +1,16 @@
 """The free-text safety net, measured on statements written the way people type.
 
 Each ``data/safety_*.yaml`` file holds red flags (each with the level and condition it
-must raise) and benign, negated, hypothetical and someone-else messages. The headline test
-prints recall per level and the false-alarm rate for every file, and holds each to the bar:
-every EMERGENCY caught, at least 95% of URGENT, at most 5% false alarms.
+must raise) and benign, negated, hypothetical and someone-else messages. The headline tests
+print, for every file, recall per level and the false-alarm rate, and hold each to the bar.
+
+Three outcomes: an alarm (a confident phrasing: the advice at once), a concern (a red-flag
+topic touched: one follow-up question from the triage bank), or nothing. A red flag is
+*caught* when it alarms at its level, or when its concern question can lead to that level
+(for EMERGENCY: a concern whose question reaches EMERGENCY). The bar, for every file: every
+EMERGENCY caught, at least 95% of URGENT and SEE_GP caught, at most 5% false alarms, and a
+follow-up question on at most 15% of benign messages (more would be nagging). The
+alarm-only bar (every EMERGENCY alarmed) still holds for the three files tuned for it.
 
 Which files were tuned against, and what they scored the first time they were seen:
 
@@ -14,9 +21,17 @@ Which files were tuned against, and what they scored the first time they were se
 - ``safety_heldout_2.yaml``: written after round 1 and scored blind on the round-1 bank:
   EMERGENCY 37/66 (56%), URGENT and SEE_GP 14/15, false alarms 8/103 (7.8%); the original
   bank would have caught 20/66. Round 2 was then tuned against it.
+- ``safety_heldout_3.yaml``: written from the clinical brief alone, before its author read
+  the bank, and scored blind on the round-2 bank (alarms only, no concerns yet):
+  EMERGENCY 57/74 (77%), URGENT and SEE_GP 16/20, false alarms 7/117 (6.0%). The concern
+  layer (round 3) was then designed and tuned against it: alarms 58/74, caught 74/74.
+- ``safety_heldout_4.yaml``: written after reading the bank but before the concern topics
+  existed, so it is blind for the concern layer only. Round-2 alarms: EMERGENCY 28/43
+  (65%). First score with the concern layer: caught 42/43 (98%), URGENT and SEE_GP 6/6,
+  false alarms 2/60, follow-up questions on benign 0/60. Then tuned against it.
 
-So all three files are now regression sets, not blind ones: a fresh file written by someone
-who has not read content/safety_phrases.yaml is the only honest measure of recall.
+So all five files are now regression sets, not blind ones: a fresh file written by someone
+who has read neither content/safety_phrases.yaml nor these files is the only honest measure.
 """
 
 from __future__ import annotations
@@ -29,33 +44,83 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.safety import is_hurt_report, load_bank, normalise, screen_text
+from bot.core import triage as triage_core
+from bot.core.answers import Answer
+from bot.core.safety import (
+    Alarm,
+    Concern,
+    classify_text,
+    is_hurt_report,
+    load_bank,
+    next_follow_up,
+    normalise,
+    reach,
+    screen_text,
+)
 from content.loader import CONTENT_DIR, ContentError, load_file
 from content.schema.common import Level
 from content.schema.safety import PhraseBank
 from content.schema.triage import RedFlag
 
 BANK = load_bank()
+TRIAGE = triage_core.load_bank()
 DATA = Path(__file__).parent / "data"
-FILES = ("safety_statements.yaml", "safety_heldout_1.yaml", "safety_heldout_2.yaml")
+FILES = (
+    "safety_statements.yaml",
+    "safety_heldout_1.yaml",
+    "safety_heldout_2.yaml",
+    "safety_heldout_3.yaml",
+    "safety_heldout_4.yaml",
+)
+# The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
+ALARM_TUNED = FILES[:3]
+# For the others, alarms alone must not fall below what they scored when tuning ended.
+ALARM_FLOOR = {"safety_heldout_3.yaml": 0.75, "safety_heldout_4.yaml": 0.6}
+MAX_QUESTIONS_ON_BENIGN = 0.15
 STATEMENTS = {name: yaml.safe_load((DATA / name).read_text(encoding="utf-8")) for name in FILES}
 RED_FLAGS: list[dict[str, str]] = [s for data in STATEMENTS.values() for s in data["red_flags"]]
 BENIGN: list[str] = [text for data in STATEMENTS.values() for text in data["benign"]]
 EMERGENCIES = [s["text"] for s in RED_FLAGS if s["level"] == Level.EMERGENCY]
+ALARMED_EMERGENCIES = [
+    s["text"]
+    for name in ALARM_TUNED
+    for s in STATEMENTS[name]["red_flags"]
+    if s["level"] == Level.EMERGENCY
+]
 # The least each file must hold to mean something: red flags, of them EMERGENCY, benign.
 MINIMUM_SIZES = {
     "safety_statements.yaml": (100, 60, 100),
     "safety_heldout_1.yaml": (80, 50, 80),
     "safety_heldout_2.yaml": (60, 40, 60),
+    "safety_heldout_3.yaml": (80, 50, 80),
+    "safety_heldout_4.yaml": (40, 40, 60),
 }
 
 
-def _caught(statement: dict[str, str]) -> bool:
+def _alarmed(statement: dict[str, str]) -> bool:
+    """The alarm alone gives the expected level (EMERGENCY exactly; others at least)."""
     alarm = screen_text(BANK, statement["text"])
     expected = Level(statement["level"])
     if expected is Level.EMERGENCY:
         return alarm is not None and alarm.level is Level.EMERGENCY
     return alarm is not None and alarm.level.severity >= expected.severity
+
+
+def _caught(text: str, expected: Level) -> bool:
+    """An alarm at the level, or a follow-up question that can lead to it."""
+    found = classify_text(BANK, text)
+    alarm = found.alarm if isinstance(found, Concern) else found
+    if alarm is not None and (
+        alarm.level is expected
+        if expected is Level.EMERGENCY
+        else alarm.level.severity >= expected.severity
+    ):
+        return True
+    return isinstance(found, Concern) and found.level.severity >= expected.severity
+
+
+def _asks(text: str) -> bool:
+    return isinstance(classify_text(BANK, text), Concern)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -78,20 +143,41 @@ def test_recall_and_false_alarms_meet_the_bar(
     by_level: dict[Level, list[dict[str, str]]] = defaultdict(list)
     for statement in red_flags:
         by_level[Level(statement["level"])].append(statement)
-    recall = {level: sum(map(_caught, items)) / len(items) for level, items in by_level.items()}
+    alarmed = {level: sum(map(_alarmed, items)) / len(items) for level, items in by_level.items()}
+    caught = {
+        level: sum(_caught(s["text"], level) for s in items) / len(items)
+        for level, items in by_level.items()
+    }
     false_alarms = [text for text in benign if screen_text(BANK, text) is not None]
     false_alarm_rate = len(false_alarms) / len(benign)
+    questions = [text for text in benign if _asks(text)]
     with capsys.disabled():
-        print(f"\n  {name}")
+        print(f"\n  {name}" + ("" if name in ALARM_TUNED else "  (alarms not tuned to 100%)"))
         for level, items in sorted(by_level.items(), key=lambda item: -item[0].severity):
-            print(f"  recall {level.value:<10} {recall[level]:6.1%}  ({len(items)} statements)")
+            print(
+                f"  {level.value:<10} alarm {alarmed[level]:6.1%}  caught {caught[level]:6.1%}"
+                f"  ({len(items)} statements)"
+            )
         print(f"  false alarms     {false_alarm_rate:6.1%}  ({len(false_alarms)} of {len(benign)})")
+        print(f"  questions asked  {len(questions) / len(benign):6.1%}  on benign messages")
         for text in false_alarms:
             print(f"    false alarm: {text!r}")
-    missed = [s["text"] for s in by_level[Level.EMERGENCY] if not _caught(s)]
-    assert not missed, f"missed emergencies: {missed}"
-    assert recall[Level.URGENT] >= 0.95
+        for text in questions:
+            print(f"    question on: {text!r}")
+    missed = [
+        s["text"] for s in by_level[Level.EMERGENCY] if not _caught(s["text"], Level.EMERGENCY)
+    ]
+    assert not missed, f"emergencies neither alarmed nor asked about: {missed}"
+    for level in (Level.URGENT, Level.SEE_GP):
+        assert caught.get(level, 1.0) >= 0.95, level
     assert false_alarm_rate <= 0.05
+    assert len(questions) / len(benign) <= MAX_QUESTIONS_ON_BENIGN, "nagging"
+    if name in ALARM_TUNED:
+        unalarmed = [s["text"] for s in by_level[Level.EMERGENCY] if not _alarmed(s)]
+        assert not unalarmed, f"missed emergencies: {unalarmed}"
+        assert alarmed[Level.URGENT] >= 0.95
+    else:
+        assert alarmed[Level.EMERGENCY] >= ALARM_FLOOR[name]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -118,10 +204,16 @@ CHAT_FRAMES = [
 def test_every_emergency_still_alarms_inside_ordinary_chat(before: str, after: str) -> None:
     missed = [
         text
-        for text in EMERGENCIES
+        for text in ALARMED_EMERGENCIES
         if (alarm := screen_text(BANK, before + text + after)) is None
         or alarm.level is not Level.EMERGENCY
     ]
+    assert not missed
+
+
+@pytest.mark.parametrize(("before", "after"), CHAT_FRAMES)
+def test_every_emergency_is_still_caught_inside_ordinary_chat(before: str, after: str) -> None:
+    missed = [text for text in EMERGENCIES if not _caught(before + text + after, Level.EMERGENCY)]
     assert not missed
 
 
@@ -201,9 +293,10 @@ def test_the_most_severe_sign_in_a_message_wins() -> None:
 
 def test_screening_is_fast_enough_for_every_message() -> None:
     texts = [statement["text"] for statement in RED_FLAGS] + BENIGN
+    classify_text(BANK, "warm up")  # patterns compile once, at the first message
     start = time.perf_counter()
     for text in texts:
-        screen_text(BANK, text)
+        classify_text(BANK, text)
     mean = (time.perf_counter() - start) / len(texts)
     assert mean < 0.001, f"{mean * 1000:.2f} ms per message"
 
@@ -254,6 +347,105 @@ def test_a_hurt_report_is_recognised_during_a_session(text: str, hurts: bool) ->
     assert is_hurt_report(text, BANK) is hurts
 
 
+# ---------------------------------------------------------------- concerns: when in doubt, ask
+
+
+@pytest.mark.parametrize(
+    ("text", "question_id"),
+    [
+        # One concept is enough for a question; none of these is a confident report.
+        ("struggling on the toilet lately", "cauda_equina_signs"),
+        ("both my knees feel kind of weird", "cauda_equina_signs"),
+        ("seeing a bit blurry today", "neck_artery_signs"),
+        ("my speech sounded odd to my wife", "neck_artery_signs"),
+        ("theres a lump in my belly that beats", "aneurysm_signs"),
+        ("my neck hurts since i slipped on the stairs", "neck_injury"),
+        ("my arms feel weak", "arm_nerve_signs"),
+        # "Fine" no longer reassures once things changed.
+        ("my bladder was fine until today", "cauda_equina_signs"),
+    ],
+)
+def test_a_red_flag_topic_asks_its_question_from_the_triage_bank(
+    text: str, question_id: str
+) -> None:
+    found = classify_text(BANK, text)
+    assert isinstance(found, Concern), found
+    assert found.question_id == question_id and found.alarm is None
+    assert found.condition is TRIAGE.question(question_id).condition
+    assert found.level is Level.EMERGENCY, "each of these can lead to emergency advice"
+    assert found.source in BANK.sources.values()
+    assert screen_text(BANK, text) is None, "a question, not an alarm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my bladder is fine",
+        "bladder: fine",
+        "never had problems with my bladder",
+        "my mums bladder is weak",
+        "what would happen if my bladder stopped working",
+        "brb need a wee",
+        "everything looks blurry without my glasses",
+        "my legs are sore from cycling",
+        "swallowed a painkiller and lay down",
+    ],
+)
+def test_negated_reassured_someone_elses_or_explained_topics_ask_nothing(text: str) -> None:
+    assert classify_text(BANK, text) is None
+
+
+def test_an_emergency_alarm_needs_no_question() -> None:
+    assert isinstance(classify_text(BANK, "i cant feel my bum when i wipe"), Alarm)
+
+
+def test_a_lesser_alarm_comes_with_the_question_that_could_make_it_an_emergency() -> None:
+    found = classify_text(BANK, "my foot has been getting weaker")
+    assert isinstance(found, Concern) and found.alarm is not None
+    assert found.alarm.level is Level.URGENT
+    # The alarm already says "yes" to the weaker-leg question: ask how fast it is changing.
+    assert found.assumed_yes == ("leg_nerve_signs",)
+    assert found.question_id == "leg_change_fast"
+    assert TRIAGE.question("leg_change_fast").level is Level.EMERGENCY
+
+
+def test_a_lesser_alarm_without_a_further_question_stays_an_alarm() -> None:
+    found = classify_text(BANK, "i had chemo years back")
+    assert isinstance(found, Alarm) and found.level is Level.URGENT
+
+
+@pytest.mark.parametrize(
+    ("question_id", "level"),
+    [
+        ("cauda_equina_signs", Level.EMERGENCY),
+        ("neck_injury", Level.EMERGENCY),  # through the age 65 rule
+        ("leg_nerve_signs", Level.EMERGENCY),  # through "has it come on quickly?"
+        ("infection_signs", Level.EMERGENCY),  # through "very unwell"
+        ("cancer_history", Level.URGENT),  # with new spinal pain
+    ],
+)
+def test_a_question_reaches_the_most_its_yes_can_lead_to(question_id: str, level: Level) -> None:
+    assert reach(question_id) is level
+
+
+@pytest.mark.parametrize("topic", BANK.concerns, ids=lambda topic: topic.id)
+def test_every_topic_asks_something_that_can_send_a_person_to_a_doctor_within_a_day(
+    topic: Any,
+) -> None:
+    assert reach(topic.question).severity >= Level.URGENT.severity
+
+
+def test_follow_ups_come_after_a_yes_as_in_the_check() -> None:
+    yes, no = Answer.YES, Answer.NO
+    asked = next_follow_up(TRIAGE, "leg_nerve_signs", {"leg_nerve_signs": yes}, None)
+    assert asked is not None and asked.id == "leg_change_fast"
+    assert next_follow_up(TRIAGE, "leg_nerve_signs", {"leg_nerve_signs": no}, None) is None
+    done = {"leg_nerve_signs": yes, "leg_change_fast": no}
+    assert next_follow_up(TRIAGE, "leg_nerve_signs", done, None) is None
+    emergency = next_follow_up(TRIAGE, "cauda_equina_signs", {"cauda_equina_signs": yes}, None)
+    assert emergency is None, "nothing more to ask once it is an emergency"
+
+
 # ---------------------------------------------------------------- broken content
 
 
@@ -280,6 +472,9 @@ def _load_broken(tmp_path: Path, edit: Any) -> None:
             ["groups", "unless"],
         ),
         (lambda d: d["fillers"].append("Kinda!"), ["fillers", "Kinda!"]),
+        (lambda d: d["concerns"][0].update(question="no_such_q"), ["concerns", "no_such_q"]),
+        (lambda d: d["concerns"][0]["patterns"].append("numb (legs"), ["concern", "pattern"]),
+        (lambda d: d["concerns"][0].update(source="nobody_2099"), ["concern", "nobody_2099"]),
     ],
     ids=[
         "bad regex",
@@ -289,6 +484,9 @@ def _load_broken(tmp_path: Path, edit: Any) -> None:
         "bad near regex",
         "bad unless regex",
         "bad filler",
+        "unknown triage question",
+        "bad concern regex",
+        "unknown concern source",
     ],
 )
 def test_broken_phrase_content_fails_naming_file_group_and_pattern(

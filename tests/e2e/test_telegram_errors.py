@@ -23,6 +23,7 @@ async def test_429_is_retried_after_retry_after_and_the_message_arrives_once(
     assert time.monotonic() - started >= 1.0, "waited retry_after before trying again"
     assert [m.text for m in user.messages()].count(reply.text) == 1
     assert harness.emulator.faults.fired["429"] == 1
+
     async def outbox_empty() -> bool:
         return not await rows(harness, Outbox, user_id=4001)
 

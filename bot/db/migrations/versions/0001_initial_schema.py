@@ -79,9 +79,12 @@ def upgrade() -> None:
         sa.Column("local_time", sa.String(length=5), nullable=False),
         sa.Column("weekdays", sa.SmallInteger(), nullable=False),
         sa.Column("zone_name", sa.String(length=64), nullable=False),
+        sa.Column("zone_label", sa.String(length=64), nullable=False),
+        sa.Column("turned_on_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_without_session", sa.SmallInteger(), nullable=False),
+        sa.Column("last_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("snoozed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("skipped_on", sa.String(length=10), nullable=True),
         sa.Column("paused_reason", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,236 @@
+"""When in doubt, ask: a red-flag topic in free text gets a follow-up question, over HTTP.
+
+"My bladder is playing up" is not a confident report, so it raises no alarm; it gets the
+cauda equina checklist from the triage content, with Yes / No / Not sure. "Yes" gives the
+emergency advice and stops a session; "No" carries on where the person was.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.botapi.state import StoredMessage
+from bot.botapi.userside import TelegramUser
+from bot.core import safety
+from bot.core.triage import Profile, load_bank
+from bot.db.models import Dialog, SafetyAlert, Screening, StretchSession, TriageAnswer, User
+from content.schema.common import AgeBand, Level, Region
+from tests.e2e.conftest import Harness
+from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
+from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
+
+BANK = load_bank()
+TOPIC = "my bladder is playing up a bit"  # no alarm: a topic only
+CHECKLIST = "cauda_equina_signs"
+
+
+def _question_id(message: StoredMessage) -> str:
+    return button(message, "sq:").split(":")[1]
+
+
+async def _concern_question(user: TelegramUser) -> StoredMessage:
+    return await user.wait_for(has_button("sq:"))
+
+
+def _is_emergency(message: StoredMessage) -> bool:
+    return any(word in message.text.lower() for word in EMERGENCY_WORDS)
+
+
+def test_the_sentences_used_here_are_what_they_claim() -> None:
+    phrases = safety.load_bank()
+    topic = safety.classify_text(phrases, TOPIC)
+    assert isinstance(topic, safety.Concern) and topic.alarm is None
+    assert topic.question_id == CHECKLIST
+    assert safety.classify_text(phrases, "my bladder is fine") is None
+
+
+async def test_a_topic_mid_hold_pauses_the_session_and_no_resumes_it(harness: Harness) -> None:
+    user = harness.user(8101)
+    await seed_person(harness, 8101)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    assert _question_id(asked) == CHECKLIST
+    assert BANK.question(CHECKLIST).text.splitlines()[0] in asked.text
+    assert not any(_is_emergency(m) for m in user.messages()), "a question, not an alarm"
+    [session] = await rows(harness, StretchSession, user_id=8101)
+    assert session.paused, "the hold waits while the question is on screen"
+
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:n")
+    await user.wait_for("good to hear")
+    await user.wait_for("And release", timeout=10)  # the hold resumed and ran out
+    [session] = await rows(harness, StretchSession, user_id=8101)
+    assert session.status == "active" and not session.paused
+    [person] = await rows(harness, User, id=8101)
+    assert person.gate_level == "CLEAR"
+    [stored] = await rows(harness, TriageAnswer, user_id=8101)
+    assert (stored.question_id, stored.answer, stored.screening_id) == (CHECKLIST, "no", None)
+
+
+async def test_yes_mid_session_gives_the_emergency_advice_and_stops_it(
+    harness_any_db: Harness,
+) -> None:
+    harness = harness_any_db
+    user = harness.user(8102)
+    await seed_person(harness, 8102)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:y")
+    advice = await user.wait_for(_is_emergency)
+    await user.wait_for(has_button("tc:ask"))  # no stretches until a clinician clears them
+    [session] = await rows(harness, StretchSession, user_id=8102)
+    assert session.status == "stopped"
+    [person] = await rows(harness, User, id=8102)
+    assert person.gate_level == "EMERGENCY"
+    [alert] = await rows(harness, SafetyAlert, user_id=8102)
+    assert (alert.condition, alert.level) == ("cauda_equina", "EMERGENCY")
+    after = await user.wait_for(has_button("pn:a:"))  # the stopped session asks pain now
+    assert after.message_id > advice.message_id
+
+
+async def test_mid_check_no_carries_on_and_yes_ends_the_check_as_an_emergency(
+    harness: Harness,
+) -> None:
+    user = harness.user(8103)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49))
+    first = await user.wait_for(has_button("tq:"))
+    assert button(first, "tq:").split(":")[1] == CHECKLIST
+    # While the check asks this very question, the topic is its answer to give: no extra one.
+    await user.send(TOPIC)
+    again = await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > first.message_id)
+    assert button(again, "tq:").split(":")[1] == CHECKLIST
+    assert not any(has_button("sq:")(m) for m in user.messages())
+    await user.press(again, callback_data=f"tq:{CHECKLIST}:n")
+    second = await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > again.message_id)
+    second_id = button(second, "tq:").split(":")[1]
+
+    # On another question, the same topic gets the checklist again, as a follow-up.
+    await user.send("sorry, my bladder is playing up today")
+    asked = await _concern_question(user)
+    assert _question_id(asked) == CHECKLIST
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:n")
+    await user.wait_for("carry on")
+    resumed = await user.wait_for(
+        lambda m: has_button("tq:")(m) and m.message_id > asked.message_id
+    )
+    assert button(resumed, "tq:").split(":")[1] == second_id, "the check goes on where it was"
+
+    await user.send("my eyesight is strange since this morning")
+    asked = await _concern_question(user)
+    assert _question_id(asked) == "neck_artery_signs"
+    await user.press(asked, callback_data="sq:neck_artery_signs:y")
+    await user.wait_for(_is_emergency)
+    [screening] = await rows(harness, Screening, user_id=8103)
+    assert screening.level == "EMERGENCY", "the check's outcome counts the answer"
+    [person] = await rows(harness, User, id=8103)
+    assert person.gate_level == "EMERGENCY"
+
+
+async def test_an_urgent_alarm_asks_the_question_that_could_make_it_an_emergency(
+    harness: Harness,
+) -> None:
+    user = harness.user(8104)
+    await seed_person(harness, 8104)
+    await user.send("my foot has been getting weaker")
+    urgent = await user.wait_for("doctor today")
+    asked = await _concern_question(user)
+    assert asked.message_id > urgent.message_id
+    assert _question_id(asked) == "leg_change_fast"
+    assert not any(_is_emergency(m) for m in user.messages())
+    await user.press(asked, callback_data="sq:leg_change_fast:y")
+    await user.wait_for(_is_emergency)
+    [person] = await rows(harness, User, id=8104)
+    assert person.gate_level == "EMERGENCY"
+
+
+async def test_not_sure_gives_the_check_s_not_sure_advice(harness: Harness) -> None:
+    user = harness.user(8105)
+    await seed_person(harness, 8105)
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:u")
+    advice = await user.wait_for("doctor today or tomorrow")
+    assert not _is_emergency(advice)
+    await user.wait_for(BANK.question(CHECKLIST).topic)  # "You weren't sure about ..."
+    [person] = await rows(harness, User, id=8105)
+    assert person.gate_level == Level.URGENT.value
+
+
+async def test_the_same_question_is_not_asked_twice_in_a_day(harness: Harness) -> None:
+    user = harness.user(8106)
+    await seed_person(harness, 8106)
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    await user.send("no")  # typed answers count too
+    await user.wait_for("good to hear")
+    await user.send("bladder still playing up")
+    reply = await user.next_message()
+    assert not has_button("sq:")(reply), reply.text
+    harness.shift_clock(timedelta(hours=25))
+    await user.send(TOPIC)
+    later = await _concern_question(user)
+    assert later.message_id > asked.message_id
+
+
+async def test_negated_and_someone_elses_topics_get_no_question(harness: Harness) -> None:
+    user = harness.user(8107)
+    await seed_person(harness, 8107)
+    for text in ("my bladder is fine", "no problems with my bladder", "my dad's bladder is weak"):
+        await user.send(text)
+        reply = await user.next_message()
+        assert not has_button("sq:")(reply) and not _is_emergency(reply), (text, reply.text)
+
+
+async def test_without_consent_the_advice_is_given_and_no_answer_is_kept(
+    harness: Harness,
+) -> None:
+    user = harness.user(8108)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49), consent=False)
+    while True:
+        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
+        if has_button("go:stretch")(asked):
+            break
+        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    await user.send(TOPIC)
+    question = await _concern_question(user)
+    await user.press(question, callback_data=f"sq:{CHECKLIST}:y")
+    await user.wait_for(_is_emergency)
+    assert not await rows(harness, TriageAnswer, user_id=8108)
+    assert not await rows(harness, SafetyAlert, user_id=8108)
+    [dialog] = await rows(harness, Dialog, user_id=8108)
+    assert dialog.data["verdict"] == "EMERGENCY", "this conversation's gate is blocked"
+    await user.send("/stretch")
+    await user.wait_for(_is_emergency)
+
+
+async def test_forged_and_repeated_taps_change_nothing(harness: Harness) -> None:
+    user = harness.user(8109)
+    await seed_person(harness, 8109)
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    assert await tap(harness, user, asked, "sq:no_such_question:y") == "?"
+    assert await tap(harness, user, asked, f"sq:{CHECKLIST}:maybe") == "?"
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:n")
+    await user.wait_for("good to hear")
+    toast = await tap(harness, user, asked, f"sq:{CHECKLIST}:y")
+    assert toast, "a second tap on an answered question is only a toast"
+    [person] = await rows(harness, User, id=8109)
+    assert person.gate_level == "CLEAR"
+
+
+async def test_a_pending_question_still_works_after_a_restart(harness_any_db: Harness) -> None:
+    harness = harness_any_db
+    user = harness.user(8110)
+    await seed_person(harness, 8110)
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    await harness.restart()
+    await user.press(asked, callback_data=f"sq:{CHECKLIST}:y")
+    await user.wait_for(_is_emergency)
+    [person] = await rows(harness, User, id=8110)
+    assert person.gate_level == "EMERGENCY"
