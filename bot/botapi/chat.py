@@ -31,9 +31,20 @@ def render(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) ->
         path = files_dir / f"{message.message_id}-{name}"
         path.write_bytes(emulator.files.of_message(message))
         lines.append(f"   📎 saved {path}")
+    if numeric_keyboard(message):
+        # A 0-10 scale: show the numbers themselves; typing one sends it as an answer.
+        lines.append(
+            "   " + "  ".join(f"[{b['text']}]" for row in message.inline_keyboard for b in row)
+        )
+        return "\n".join(lines)
     for row in message.inline_keyboard:
         lines.append("   " + "   ".join(f"[{label_number(message, b)}] {b['text']}" for b in row))
     return "\n".join(lines)
+
+
+def numeric_keyboard(message: StoredMessage) -> bool:
+    labels = [str(b["text"]) for row in message.inline_keyboard for b in row]
+    return bool(labels) and all(label.isdigit() for label in labels)
 
 
 def label_number(message: StoredMessage, button: dict[str, object]) -> int:
@@ -102,7 +113,11 @@ async def run_chat(settings: Settings, *, speed: float = 10.0, user_id: int = 10
             if not line:
                 continue
             message = state.get("buttons")
-            if re.fullmatch(r"\d{1,2}", line) and isinstance(message, StoredMessage):
+            if (
+                re.fullmatch(r"\d{1,2}", line)
+                and isinstance(message, StoredMessage)
+                and not numeric_keyboard(message)
+            ):
                 flat = [b for row in message.inline_keyboard for b in row]
                 index = int(line) - 1
                 if 0 <= index < len(flat):

@@ -306,20 +306,19 @@ def instructions(session: StretchSession) -> str:
 
 
 def countdown_text(session: StretchSession, seconds: float) -> str:
+    """"Round 2 of 3, left side" (when there is more than one) over "Hold… 12 s left"."""
     step = step_of(session)
     warm_up = step["stretch"] == routine.load_library().warm_up.id
-    round_line = (
-        t(
-            "session.stretch.rep_side",
-            rep=step["rep"],
-            reps=step["reps"],
-            side=t(f"session.side.{step['side']}"),
-        )
-        if step.get("side")
-        else t("session.stretch.rep", rep=step["rep"], reps=step["reps"])
-    )
     key = "session.warm_up.countdown" if warm_up else "session.hold.countdown"
-    return f"{round_line}\n{t(key, seconds=max(0, round(seconds)))}"
+    countdown = t(key, seconds=max(0, round(seconds)))
+    if step.get("side"):
+        side = t(f"session.side.{step['side']}")
+        round_line = t("session.stretch.rep_side", rep=step["rep"], reps=step["reps"], side=side)
+    elif step["reps"] > 1:
+        round_line = t("session.stretch.rep", rep=step["rep"], reps=step["reps"])
+    else:
+        return countdown
+    return f"{round_line}\n{countdown}"
 
 
 async def show_current(unit: Unit, session: StretchSession) -> None:
