@@ -351,7 +351,7 @@ class EmulatedBotApi:
         chat_id = params.chat_id_number()
         chat = self.state.chats.get(chat_id) if chat_id is not None else None
         is_group = chat is not None and chat.type != "private"
-        retry_after = self.flood.check(chat_id, is_group=is_group, now=time.monotonic())
+        retry_after = self.flood.check(chat_id, is_group=is_group, now=self.flood.clock())
         if retry_after is not None:
             self.counters.flood_limited += 1
             raise ApiError(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -206,6 +208,8 @@ class FloodLimiter:
     """Telegram's sending limits. Off by default; a refused send costs no token."""
 
     def __init__(self) -> None:
+        # Seconds, for the token buckets; a test may freeze it to make "at once" exact.
+        self.clock: Callable[[], float] = time.monotonic
         self.settings = FloodSettings()
         self._global: _Bucket | None = None
         self._chats: dict[int, _Bucket] = {}
