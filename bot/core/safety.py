@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -39,7 +39,7 @@ from bot.core import triage as triage_core
 from bot.core.answers import Answer
 from content.loader import cached
 from content.schema.common import Level
-from content.schema.safety import CompiledPattern, CompiledPhrases, PhraseBank
+from content.schema.safety import CompiledConcern, CompiledPattern, CompiledPhrases, PhraseBank
 from content.schema.triage import Question, RedFlag, Rule, TriageBank, is_question_term
 
 
@@ -114,12 +114,13 @@ def classify_text(bank: PhraseBank, text: str) -> Alarm | Concern | None:
     """
     words = normalise(bank, text)
     alarm = _alarm(bank, words)
-    concerns = _concerns(bank, words)
-    if alarm is None:
-        return concerns[0] if concerns else None
-    for concern in concerns:
+    if alarm is not None and alarm.level is Level.EMERGENCY:
+        return alarm
+    for concern in _concerns(bank, words):  # furthest reach first
+        if alarm is None:
+            return concern
         if concern.level.severity <= alarm.level.severity:
-            break  # sorted by reach: none further on goes beyond the alarm
+            break  # none further on goes beyond the alarm
         if (beyond := _beyond(concern, alarm)) is not None:
             return beyond
     return alarm
@@ -157,21 +158,18 @@ def _alarm(bank: PhraseBank, words: str) -> Alarm | None:
     return None
 
 
-def _concerns(bank: PhraseBank, words: str) -> list[Concern]:
-    """Every topic touched, the ones whose question reaches furthest first."""
+def _concerns(bank: PhraseBank, words: str) -> Iterator[Concern]:
+    """The topics touched, the ones whose question reaches furthest first (then file order)."""
     phrases = bank.compiled
     triage = triage_core.load_bank()
-    touched: list[Concern] = []
-    for compiled in phrases.concerns:
+    for compiled in _by_reach(phrases):
         pattern = next(
             (p for p in compiled.patterns if _topic_touched(phrases, p, compiled.unless, words)),
             None,
         )
-        if pattern is None:
-            continue
-        question = triage.question(compiled.topic.question)
-        touched.append(
-            Concern(
+        if pattern is not None:
+            question = triage.question(compiled.topic.question)
+            yield Concern(
                 condition=question.condition,
                 question_id=question.id,
                 topic_question_id=question.id,
@@ -179,10 +177,18 @@ def _concerns(bank: PhraseBank, words: str) -> list[Concern]:
                 topic_id=pattern.id,
                 source=bank.sources[compiled.topic.source],
             )
+
+
+_ORDERED: dict[int, tuple[CompiledConcern, ...]] = {}
+
+
+def _by_reach(phrases: CompiledPhrases) -> tuple[CompiledConcern, ...]:
+    """The topics sorted once per bank: a stable sort keeps file order at equal reach."""
+    if id(phrases) not in _ORDERED:
+        _ORDERED[id(phrases)] = tuple(
+            sorted(phrases.concerns, key=lambda topic: -reach(topic.topic.question).severity)
         )
-    # A stable sort: at equal reach, file order decides.
-    touched.sort(key=lambda concern: -concern.level.severity)
-    return touched
+    return _ORDERED[id(phrases)]
 
 
 def _topic_touched(

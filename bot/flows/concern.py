@@ -40,6 +40,9 @@ from content.schema.texts import t
 MEMORY = "concern"  # the dialog data key
 QUIET_FOR = timedelta(hours=24)  # one question per condition per day
 DOUBLE_TAP = timedelta(minutes=10)  # a second tap on an answered question is only a toast
+# A typed "no" answers the concern question only while it is fresh; later it is more likely
+# meant for whatever is on screen now. Its buttons work at any time.
+TYPED_WITHIN = timedelta(hours=1)
 PAUSABLE = ("ready", "holding", "resting")
 PROFILE_DEFAULT = core.Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49)
 
@@ -68,6 +71,7 @@ async def ask(unit: Unit, concern: safety.Concern) -> None:
         "topic": concern.topic_question_id,
         "answers": {qid: Answer.YES.value for qid in concern.assumed_yes},
         "paused": await _pause_session(unit),
+        "at": unit.now.isoformat(),
     }
     unit.update_data(**{MEMORY: memory})
     key = "concern.ask_after_alarm" if concern.alarm is not None else "concern.ask"
@@ -98,6 +102,8 @@ async def typed_answer(unit: Unit, text: str) -> bool:
     pending = _memory(unit)["pending"]
     answer = parse_answer(text)
     if pending is None or answer is None:
+        return False
+    if unit.now - datetime.fromisoformat(pending["at"]) > TYPED_WITHIN:
         return False
     await answer_question(unit, pending["question"], answer)
     return True
@@ -132,7 +138,12 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
         typed = {qid: Answer(value) for qid, value in answers.items()}
         follow_up = safety.next_follow_up(bank, chain["topic"], typed, profile)
         if follow_up is not None:
-            memory["pending"] = {**chain, "question": follow_up.id, "answers": answers}
+            memory["pending"] = {
+                **chain,
+                "question": follow_up.id,
+                "answers": answers,
+                "at": unit.now.isoformat(),
+            }
             unit.update_data(**{MEMORY: memory})
             _say_question(unit, follow_up.id, "concern.next")
             return None
