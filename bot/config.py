@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # Connections per instance: up to twice this many at peak (pool plus overflow).
+    database_pool_size: int = Field(default=10, ge=1, le=100)
     auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -71,7 +71,7 @@ async def upgrade_alone(engine: AsyncEngine) -> None:
 
 async def open_runtime(settings: Settings) -> Runtime:
     """Connect to the database and bring its schema up to date, or exit with one line."""
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.database_pool_size)
     try:
         await check_reachable(engine)
         if settings.auto_migrate:

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -58,6 +58,8 @@ class UpdateInFlight:
     applied: bool = False  # a unit of this delivery committed (a handler may run several)
     duplicate: bool = False  # seen before: nothing was run
     failed: bool = False
+    # The database failed (not the flow): worth Telegram sending the update again.
+    database_failed: bool = False
 
 
 current_update: ContextVar[UpdateInFlight | None] = ContextVar("current_update", default=None)
@@ -96,12 +98,14 @@ class Runtime:
             try:
                 unit, result = await self._transaction(user_id, chat_id, work)
                 break
-            except OperationalError as exc:
-                # SQLite under concurrent writers: retry the whole unit; nothing was sent yet.
-                if "locked" not in str(exc) or attempt == 3:
+            except DBAPIError as exc:
+                # Retry the whole unit (nothing was sent yet) when SQLite was busy with another
+                # writer, or when PostgreSQL restarted under a pooled connection.
+                retryable = exc.connection_invalidated or "locked" in str(exc)
+                if not retryable or attempt == 3:
                     self._count_failure(delivery, exc)
                     raise
-                await asyncio.sleep(0.05 * (attempt + 1))
+                await asyncio.sleep(0.05 * (attempt + 1) if "locked" in str(exc) else 0.5)
             except Exception as exc:
                 self._count_failure(delivery, exc)
                 raise
@@ -115,9 +119,11 @@ class Runtime:
         return result
 
     def _count_failure(self, delivery: UpdateInFlight | None, exc: Exception) -> None:
+        database = isinstance(exc, SQLAlchemyError)
         if delivery is not None:
             delivery.failed = True
-        if isinstance(exc, SQLAlchemyError):
+            delivery.database_failed = delivery.database_failed or database
+        if database:
             self.metrics.database_errors.labels("update" if delivery else "timer").inc()
 
     async def _transaction(

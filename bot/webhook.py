@@ -2,10 +2,11 @@
 
 Telegram POSTs each update to WEBHOOK_URL's path with the secret in
 ``X-Telegram-Bot-Api-Secret-Token``; a missing or wrong secret gets 403 and nothing is
-processed. The answer (200) is given only after the update was handled and its messages
-sent: Telegram sends a chat's next update after the previous one was answered, so one
-person's updates stay in order even when a load balancer spreads them over instances.
-A re-sent update (same ``update_id``) is recognised in the database and not applied twice.
+processed. The answer is given only after the update was handled and its messages sent:
+Telegram sends a chat's next update after the previous one was answered, so one person's
+updates stay in order even when a load balancer spreads them over instances. A database
+failure answers 503, so Telegram sends the update again; a re-sent update (same
+``update_id``) is recognised in the database and never applied twice.
 
 ``/healthz``: the process is up. ``/readyz``: the database is reachable and migrated, and
 the instance is not shutting down. ``/metrics``: Prometheus counters (``bot/metrics.py``).
@@ -84,6 +85,9 @@ def make_asgi_app(settings: Settings, running: RunningBot, instance: WebhookInst
         metrics.handler_seconds.labels("update").observe(time.perf_counter() - started)
         outcome = "duplicate" if in_flight.duplicate else "error" if in_flight.failed else "ok"
         metrics.updates_processed.labels(outcome).inc()
+        if in_flight.database_failed:
+            # Rolled back: Telegram sends it again later, and then it is applied (once).
+            return PlainTextResponse("database unavailable", status_code=503)
         return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 CONTENT_DIR = Path(str(resources.files("content")))
+# libyaml's safe loader when PyYAML was built with it: 10x faster, and start-up reads it all.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ContentError(RuntimeError):
@@ -33,7 +35,7 @@ def _describe(error: ValidationError, filename: str) -> str:
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError as exc:
         raise ContentError(f"content file {path.name}: missing") from exc
     except yaml.YAMLError as exc:
