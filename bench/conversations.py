@@ -1,0 +1,81 @@
+"""Measures 1 and 2: whole conversations under load, against the echo baseline.
+
+Every simulated person runs the bot's full flow (onboarding, the whole triage, a session
+with STRETCH_TIME_SCALE=0 and both pain ratings) or, for the baseline, the same number of
+texts to the echo bot. Throughput is updates sent by all people divided by the wall time
+until the last one finished; latency is each update's time to its first reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.people import Person, echo_flow, full_flow
+from bench.processes import load_average
+from bench.stack import Stack, fresh_database
+
+FIRST_PERSON = 100_000  # ids of measured people; warm-up uses small ids
+
+
+@dataclass
+class LoadRun:
+    people: int
+    updates: int
+    seconds: float
+    latencies: list[float]
+    cpu: str  # CPU share of each process during the run
+    load: float  # the machine's 1-minute load average when the run began
+    peak_rss_mb: float  # the bot's (or echo bot's) peak memory
+    cpu_seconds: float  # CPU time the bot (or echo bot) used during the run
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        """CPU cost of one update and whatever it causes: less sensitive to a busy machine."""
+        return self.cpu_seconds * 1000 / self.updates
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+
+async def run_bot(scratch: Path, database: str, people: int) -> LoadRun:
+    """``people`` new people talking to the real bot at once, on a fresh database."""
+    async with Stack(scratch) as stack, fresh_database(database, scratch) as url:
+        client = await stack.emulator()
+        await stack.bot(url, time_scale=0.0)
+        await full_flow(Person(client, 1))  # warm-up: lazy imports, caches, connections
+        return await _measure(stack, [Person(client, FIRST_PERSON + i) for i in range(people)])
+
+
+async def run_echo(scratch: Path, people: int, each: int, *, raw: bool = False) -> LoadRun:
+    """The baseline: the same people each sending ``each`` texts to an echo bot."""
+    async with Stack(scratch) as stack:
+        client = await stack.emulator()
+        await stack.echo(raw=raw)
+        await echo_flow(Person(client, 1), 3)
+        persons = [Person(client, FIRST_PERSON + i) for i in range(people)]
+        return await _measure(stack, persons, each)
+
+
+async def _measure(stack: Stack, persons: list[Person], each: int | None = None) -> LoadRun:
+    load = load_average()
+    stack.mark_cpu()
+    started = time.monotonic()
+    if each is None:
+        await asyncio.gather(*(full_flow(person) for person in persons))
+    else:
+        await asyncio.gather(*(echo_flow(person, each) for person in persons))
+    seconds = time.monotonic() - started
+    return LoadRun(
+        people=len(persons),
+        updates=sum(person.updates for person in persons),
+        seconds=seconds,
+        latencies=[latency for person in persons for latency in person.latencies],
+        cpu=stack.cpu_shares(seconds),
+        load=load,
+        peak_rss_mb=stack.processes[-1].peak_rss_mb(),
+        cpu_seconds=stack.processes[-1].cpu_since_mark(),
+    )

@@ -1,0 +1,143 @@
+"""One measurement's processes and database, started fresh and always torn down.
+
+``async with Stack(scratch) as stack:`` gives an HTTP session for the driver; then
+``await stack.emulator()``, ``await stack.bot(url)`` or ``await stack.echo()`` start the
+processes and wait until they serve. A fresh emulator per run keeps counters and chats
+from one run out of the next.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from bench import processes
+from bench.control import EmulatorClient
+from bench.processes import Process
+
+PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+class Stack:
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.processes: list[Process] = []
+        self.client: EmulatorClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._driver_cpu = 0.0
+
+    async def __aenter__(self) -> Stack:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        # No pool limit: a thousand people each hold a long poll and send at the same time.
+        connector = aiohttp.TCPConnector(limit=0)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        if self._session is not None:
+            await self._session.close()
+
+    async def emulator(self, *, started_people: range | None = None) -> EmulatorClient:
+        assert self._session is not None
+        process, url = processes.start_emulator(self.scratch, started_people=started_people)
+        self.processes.append(process)
+        self.client = EmulatorClient(self._session, url)
+        # Registering 100,000 people takes the emulator a few seconds.
+        await self.client.wait_ready(timeout=120)
+        return self.client
+
+    async def bot(self, database_url: str, *, wait: bool = True, **settings: Any) -> Process:
+        assert self.client is not None
+        process = processes.start_bot(self.scratch, self.client.url, database_url, **settings)
+        self.processes.append(process)
+        if wait:
+            await self._wait_polling(process)
+        return process
+
+    async def echo(self, *, raw: bool = False, wait: bool = True, concurrency: int = 64) -> Process:
+        assert self.client is not None
+        start = processes.start_raw_echo if raw else processes.start_echo
+        process = start(self.scratch, self.client.url, concurrency=concurrency)
+        self.processes.append(process)
+        if wait:
+            await self._wait_polling(process)
+        return process
+
+    async def _wait_polling(self, process: Process) -> None:
+        assert self.client is not None
+        try:
+            await self.client.wait_polling(timeout=120)
+        except TimeoutError:
+            raise RuntimeError(f"{process.name} did not start:\n{process.log_tail()}") from None
+
+    def mark_cpu(self) -> None:
+        for process in self.processes:
+            process.mark_cpu()
+        self._driver_cpu = processes.cpu_seconds(os.getpid())
+
+    def cpu_shares(self, seconds: float) -> str:
+        """CPU used by each process since :meth:`mark_cpu`, as a share of one core, and the
+        share it spent ready to run but waiting for a CPU (the machine was busy)."""
+        parts = [
+            f"{process.name} {process.cpu_since_mark() / seconds:.0%}"
+            f" (+{process.waited_since_mark() / seconds:.0%} waiting for a CPU)"
+            for process in self.processes
+        ]
+        driver = processes.cpu_seconds(os.getpid()) - self._driver_cpu
+        return ", ".join([*parts, f"driver {driver / seconds:.0%}"])
+
+
+def sqlite_url(scratch: Path) -> str:
+    return f"sqlite+aiosqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+
+
+async def postgres_available() -> bool:
+    import asyncpg
+
+    try:
+        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await connection.close()
+    return True
+
+
+@asynccontextmanager
+async def fresh_database(kind: str, scratch: Path) -> AsyncIterator[str]:
+    """A new, empty database for one run: a SQLite file, or a PostgreSQL database."""
+    if kind == "sqlite":
+        yield sqlite_url(scratch)
+        return
+    import asyncpg
+
+    name = f"stretchbot_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    host = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{host}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
