@@ -30,6 +30,7 @@ from bot.db.models import Dialog, Timer, User
 from bot.flows.unit import Unit
 from bot.runtime import Runtime
 from bot.webhook import SECRET_HEADER, WebhookInstance, start_webhook
+from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, make_settings
 from tests.e2e.helpers import eventually, has_button
 
@@ -173,11 +174,15 @@ async def test_a_resent_update_is_applied_once(emulator: BotApiEmulator, sqlite_
 async def test_a_database_failure_answers_503_and_the_resent_update_is_applied_once(
     emulator: BotApiEmulator, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """503 makes Telegram send the update again; the person's /start is not lost."""
+    """503 makes Telegram send the update again; the person's /start is not lost, and they
+    are told once (not on every retry) that it will be answered, not asked to send it again."""
     async with webhook_bot(sqlite_url, emulator, register=False) as bot:
         runtime = bot.running.runtime
         real_transaction = runtime._transaction
-        outage = [OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))]
+        outage = [
+            OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+            for _ in range(3)
+        ]
 
         async def flaky(*args: Any) -> Any:
             if outage:
@@ -188,14 +193,18 @@ async def test_a_database_failure_answers_503_and_the_resent_update_is_applied_o
         eve = emulator.user(4006, "Eve", started=True)
         update = await made_update(emulator, 4006, "/start")
         async with aiohttp.ClientSession() as http:
-            assert await post_update(http, url_of(bot), update) == 503
+            for _ in range(3):
+                assert await post_update(http, url_of(bot), update) == 503
             assert await users_in_db(bot) == []
             for _ in range(2):
                 assert await post_update(http, url_of(bot), update) == 200
             metrics = await (await http.get(url_of(bot, "/metrics"))).text()
         questions = [m for m in eve.messages() if has_button("ob:consent:")(m)]
         assert len(questions) == 1
-        assert 'stretchbot_database_errors_total{where="update"} 1.0' in metrics
+        texts = [m.text.strip() for m in eve.messages()]
+        assert texts.count(t("common.error_will_retry").strip()) == 1
+        assert t("common.error").strip() not in texts
+        assert 'stretchbot_database_errors_total{where="update"} 3.0' in metrics
 
 
 async def test_probes_and_metrics_answer_without_personal_data(
