@@ -229,21 +229,7 @@ def chart_data(history: History, now: datetime) -> ProgressData:
         for r in history.ratings
         if r.kind in CHART_KIND
     )
-    return ProgressData(render_zone(history.zone_name), points, weeks_of(history, now))
-
-
-def render_zone(name: str) -> str:
-    """A zone name the renderers can read: they take IANA names only.
-
-    A whole-hour fixed offset has an exact IANA twin (Etc/GMT has its sign inverted);
-    a half-hour one has none, and is drawn in UTC.
-    """
-    if not name.startswith("UTC") or name == "UTC":
-        return name
-    sign, hours, minutes = name[3], int(name[4:6]), int(name[7:9])
-    if minutes or not hours or hours > (14 if sign == "+" else 12):
-        return "UTC"
-    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+    return ProgressData(history.zone_name, points, weeks_of(history, now))
 
 
 # --- /progress ---------------------------------------------------------------------------

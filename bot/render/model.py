@@ -2,8 +2,9 @@
 
 The progress flow reads the person's history from the database and fills these in;
 the renderers turn them into PNG or PDF bytes. Times are aware datetimes (UTC or any
-zone); the renderers show them in the person's own zone, ``zone`` (an IANA name such as
-"Europe/Berlin"). Week starts are already local dates.
+zone); the renderers show them in the person's own zone, ``zone`` (a stored zone name: IANA
+such as "Europe/Berlin", or a fixed offset such as "UTC+05:30"). Week starts are already
+local dates.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.schedule import zone_of
 
 PainKind = Literal["before", "after", "hurt", "check"]
 
@@ -23,9 +25,9 @@ def local_wall_time(moment: datetime, zone: str) -> datetime:
     back to UTC rather than failing a chart over a bad setting.
     """
     try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
+        tz = zone_of(zone)
+    except ValueError:
+        tz = UTC
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(tz).replace(tzinfo=None)
 

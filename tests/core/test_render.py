@@ -179,9 +179,18 @@ def test_charts_drawn_at_once_from_several_threads_all_come_out_whole() -> None:
         (datetime(2025, 3, 2, 23, 30, tzinfo=UTC), "Asia/Tokyo", datetime(2025, 3, 3, 8, 30)),
         (datetime(2025, 7, 1, 12, 0, tzinfo=UTC), "Europe/London", datetime(2025, 7, 1, 13, 0)),
         (datetime(2025, 7, 1, 12, 0), "America/New_York", datetime(2025, 7, 1, 8, 0)),
+        (datetime(2025, 7, 1, 12, 0, tzinfo=UTC), "UTC+05:30", datetime(2025, 7, 1, 17, 30)),
+        (datetime(2025, 7, 1, 12, 0, tzinfo=UTC), "UTC-03:00", datetime(2025, 7, 1, 9, 0)),
         (datetime(2025, 7, 1, 12, 0, tzinfo=UTC), "Not/AZone", datetime(2025, 7, 1, 12, 0)),
     ],
-    ids=["next day in Tokyo", "summer time", "naive is UTC", "unknown zone is UTC"],
+    ids=[
+        "next day in Tokyo",
+        "summer time",
+        "naive is UTC",
+        "half-hour offset typed by the person",
+        "offset west of UTC",
+        "unknown zone is UTC",
+    ],
 )
 def test_times_are_shown_on_the_persons_own_clock(
     moment: datetime, zone: str, shown: datetime

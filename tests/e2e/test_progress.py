@@ -288,3 +288,5 @@ async def test_report_times_are_on_the_persons_own_clock(harness: Harness) -> No
     newest = now - timedelta(days=SESSION_DAYS[-1][-1]) - timedelta(hours=5)
     text = await report_text(harness, 1001)
     assert f"{newest.day} {newest:%b %Y}, {newest:%H:%M}" in text
+    # The zone is named as the person gave it, not as POSIX's inverted "Etc/GMT+5".
+    assert "UTC-05:00" in text and "Etc/GMT" not in text
