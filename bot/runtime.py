@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import CursorResult, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -91,8 +91,13 @@ class Runtime:
     def claim_lease(self) -> timedelta:
         return timedelta(seconds=self.settings.claim_lease_seconds)
 
-    async def run_unit(self, user_id: int, chat_id: int, work: Callable[[Unit], Awaitable[T]]) -> T:
-        """Run ``work`` for one person in one transaction, then send what it said."""
+    async def run_unit(
+        self, user_id: int, chat_id: int | None, work: Callable[[Unit], Awaitable[T]]
+    ) -> T:
+        """Run ``work`` for one person in one transaction, then send what it said.
+
+        ``chat_id`` None (a timer): the person must exist already; LookupError if not.
+        """
         delivery = current_update.get()
         for attempt in range(4):
             try:
@@ -127,15 +132,25 @@ class Runtime:
             self.metrics.database_errors.labels("update" if delivery else "timer").inc()
 
     async def _transaction(
-        self, user_id: int, chat_id: int, work: Callable[[Unit], Awaitable[T]]
+        self, user_id: int, chat_id: int | None, work: Callable[[Unit], Awaitable[T]]
     ) -> tuple[Unit, T]:
         now = self.clock.now()
         delivery = current_update.get()
         async with self.sessions() as session, session.begin():
             if self.is_postgres:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
-            user = await session.get(User, user_id)
+            # One statement for both rows: a unit's fixed cost is mostly statements.
+            found = (
+                await session.execute(
+                    select(User, Dialog)
+                    .outerjoin(Dialog, Dialog.user_id == User.id)
+                    .where(User.id == user_id)
+                )
+            ).first()
+            user, dialog = found if found is not None else (None, None)
             if user is None:
+                if chat_id is None:  # a timer's person is gone
+                    raise LookupError(f"no user {user_id}")
                 user = User(
                     id=user_id,
                     chat_id=chat_id,
@@ -147,7 +162,6 @@ class Runtime:
                 )
                 session.add(user)
                 await session.flush()  # the dialog row refers to it
-            dialog = await session.get(Dialog, user_id)
             if dialog is None:
                 dialog = Dialog(
                     user_id=user_id, flow="idle", step="", data={}, version=0, updated_at=now
@@ -206,25 +220,27 @@ class Runtime:
         started, said = time.perf_counter(), 0
         try:
             async with self.locks.hold(timer.user_id):
-                user = await self._chat_of(timer.user_id)
-                if handler is None or user is None:
-                    raise LookupError(f"no handler or user for timer kind {timer.kind}")
+                if handler is None:
+                    raise LookupError(f"no handler for timer kind {timer.kind}")
 
                 async def work(unit: Unit) -> None:
                     nonlocal said
-                    current = await unit.session.get(Timer, timer.id)
                     # Gone or moved since we claimed it (cancelled, rescheduled): nothing to do.
-                    if (
-                        current is None
-                        or current.claimed_by != self.instance
-                        or (current.due_at != timer.due_at)
-                    ):
+                    taken = await unit.session.execute(
+                        delete(Timer)
+                        .where(
+                            Timer.id == timer.id,
+                            Timer.claimed_by == self.instance,
+                            Timer.due_at == timer.due_at,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if cast(CursorResult[Any], taken).rowcount != 1:
                         return
-                    await unit.session.delete(current)
                     await handler(unit, timer)
                     said = len(unit.outbox)
 
-                await self.run_unit(timer.user_id, user, work)
+                await self.run_unit(timer.user_id, None, work)
             self.timers_fired += 1
             self.metrics.handler_seconds.labels("timer").observe(time.perf_counter() - started)
             late = (self.clock.now() - timer.due_at).total_seconds()
@@ -246,10 +262,6 @@ class Runtime:
     async def _fire_bounded(self, timer: Timer) -> None:
         async with self._firing:
             await self.fire(timer)
-
-    async def _chat_of(self, user_id: int) -> int | None:
-        async with self.sessions() as session:
-            return (await session.execute(select(User.chat_id).where(User.id == user_id))).scalar()
 
     async def seconds_to_next_timer(self) -> float:
         async with self.sessions() as session:
