@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy import CursorResult, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -43,6 +44,25 @@ IDLE_POLL_SECONDS = 1.0
 # Dialog data key: the last few update ids applied for this person (webhook redelivery).
 RECENT_UPDATES = "recent_updates"
 RECENT_UPDATES_KEPT = 8
+UNIT_ATTEMPTS = 6
+# Raised as they are by asyncpg while connecting (SQLAlchemy wraps only errors on an open
+# connection): the server refused, or is shutting down or starting up.
+CONNECT_ERRORS = (OSError, PostgresConnectionError, OperatorInterventionError)
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """The database dropped the connection or could not be reached: the unit can run again.
+
+    Connecting errors come either as they are or wrapped by SQLAlchemy (DBAPIError, not
+    marked invalidated: there was no connection yet), so the chain of causes is searched.
+    """
+    while exc is not None:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, CONNECT_ERRORS):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def default_instance_name() -> str:
@@ -99,21 +119,19 @@ class Runtime:
         ``chat_id`` None (a timer): the person must exist already; LookupError if not.
         """
         delivery = current_update.get()
-        for attempt in range(4):
+        for attempt in range(UNIT_ATTEMPTS):
             try:
                 unit, result = await self._transaction(user_id, chat_id, work)
                 break
-            except DBAPIError as exc:
+            except Exception as exc:
                 # Retry the whole unit (nothing was sent yet) when SQLite was busy with another
-                # writer, or when PostgreSQL restarted under a pooled connection.
-                retryable = exc.connection_invalidated or "locked" in str(exc)
-                if not retryable or attempt == 3:
+                # writer, or when PostgreSQL dropped a connection or is restarting (a few
+                # seconds: the waits add up to 7.5 s).
+                locked = isinstance(exc, DBAPIError) and "locked" in str(exc)
+                if not (locked or database_unreachable(exc)) or attempt == UNIT_ATTEMPTS - 1:
                     self._count_failure(delivery, exc)
                     raise
-                await asyncio.sleep(0.05 * (attempt + 1) if "locked" in str(exc) else 0.5)
-            except Exception as exc:
-                self._count_failure(delivery, exc)
-                raise
+                await asyncio.sleep((0.05 if locked else 0.5) * (attempt + 1))
         if delivery is not None and not delivery.duplicate:
             delivery.applied = True
         if unit.wake_timers:
@@ -124,7 +142,7 @@ class Runtime:
         return result
 
     def _count_failure(self, delivery: UpdateInFlight | None, exc: Exception) -> None:
-        database = isinstance(exc, SQLAlchemyError)
+        database = isinstance(exc, SQLAlchemyError) or database_unreachable(exc)
         if delivery is not None:
             delivery.failed = True
             delivery.database_failed = delivery.database_failed or database
@@ -168,6 +186,10 @@ class Runtime:
                 )
                 session.add(dialog)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
+            if self.delivery is not None:
+                # Leased from now, not from the start: a wait for a pool connection or a lock
+                # must not leave the lease already expired at commit.
+                unit.lease = (self.delivery.instance, self.clock.now() + self.delivery.lease)
             recent: list[int] = list(dialog.data.get(RECENT_UPDATES, []))
             if delivery is not None and not delivery.applied and delivery.update_id in recent:
                 # Telegram sent this update again; it was applied before: change nothing.
@@ -178,11 +200,10 @@ class Runtime:
                 # Kept even if the flow replaced its data (goto): the record is the row's.
                 recent = [*recent, delivery.update_id][-RECENT_UPDATES_KEPT:]
                 unit.dialog.data = {**unit.dialog.data, RECENT_UPDATES: recent}
-            if unit.outbox:
+            unclaimed = [row for row in unit.outbox if row.claimed_by is None]
+            if unclaimed:
                 assert self.delivery is not None
-                # Leased from now, not from the start: a wait for a pool connection or a lock
-                # must not leave the lease already expired at commit.
-                self.delivery.claim_new(unit.outbox, self.clock.now())
+                self.delivery.claim_new(unclaimed, self.clock.now())
             await session.flush()
         return unit, result
 

@@ -49,6 +49,9 @@ class Unit:
     outbox: list[Outbox] = field(default_factory=list)
     direct: list[Direct] = field(default_factory=list)
     wake_timers: bool = False
+    # (instance, lease end) given to each message as it is said, so the row is inserted
+    # already leased to this instance rather than inserted, then updated at commit.
+    lease: tuple[str, datetime] | None = None
 
     @property
     def stores_data(self) -> bool:
@@ -68,6 +71,8 @@ class Unit:
             not_before=self.now,
             attempts=0,
         )
+        if self.lease is not None:
+            row.claimed_by, row.lease_until = self.lease
         self.session.add(row)
         self.outbox.append(row)
 
