@@ -331,11 +331,19 @@ def _own_report(
     after = words[found.end() :]
     if _negated(phrases, before, after) or phrases.fiction_after.match(after):
         return False
-    if phrases.hypothetical.search(before):
+    if _hypothetical(phrases, before, rest_of_clause):
         return False
     if unless is not None and unless.search(before + rest_of_clause):
         return False
     return not _about_someone_else(phrases, before, rest_of_clause)
+
+
+def _hypothetical(phrases: CompiledPhrases, before: str, rest_of_clause: str) -> bool:
+    """Talk about a sign, begun before the phrase: "what if", or "if my legs ever went numb"."""
+    return any(
+        found.start() < len(before)
+        for found in phrases.hypothetical.finditer(before + rest_of_clause)
+    )
 
 
 def _negated(phrases: CompiledPhrases, before: str, after: str) -> bool:

@@ -13,7 +13,9 @@ matches whole words. A pattern is one of:
   "numb ... down there"). This is how the bank generalises: a concept is a list of words,
   and any pairing counts, so a phrasing nobody wrote down still matches. ``unless`` names
   an innocent explanation that, anywhere in the clause, means the match is not a red flag
-  ("legs like jelly after leg day").
+  ("legs like jelly after leg day");
+- ``phrase: regex`` with ``unless``: one regex with its own innocent explanation in the
+  clause ("blurry" ... "without my glasses").
 
 ``fillers`` are hedge words dropped before matching ("kinda", "sort of"), so they never
 stretch the gap between two concepts.
@@ -62,7 +64,13 @@ class Near(Strict):
     unless: str | None = None
 
 
-Pattern = str | Together | Near
+class Phrase(Strict):
+    phrase: str
+    # Found anywhere in the clause of the match: this match does not count.
+    unless: str | None = None
+
+
+Pattern = str | Together | Near | Phrase
 
 
 class PhraseGroup(Strict):
@@ -239,7 +247,7 @@ class PhraseBank(Strict):
                 where = f"group {group.id!r} pattern {number}"
                 for regex in _parts(pattern):
                     _compile(_expand(regex, macros), where)
-                if isinstance(pattern, Near) and pattern.unless is not None:
+                if isinstance(pattern, Near | Phrase) and pattern.unless is not None:
                     _compile(_expand(pattern.unless, macros), f"{where} unless")
         return groups
 
@@ -261,7 +269,7 @@ class PhraseBank(Strict):
                 where = f"concern {topic.id!r} pattern {number}"
                 for regex in _parts(pattern):
                     _compile(_expand(regex, macros), where)
-                if isinstance(pattern, Near) and pattern.unless is not None:
+                if isinstance(pattern, Near | Phrase) and pattern.unless is not None:
                     _compile(_expand(pattern.unless, macros), f"{where} unless")
             if topic.unless is not None:
                 _compile(_expand(topic.unless, macros), f"concern {topic.id!r} unless")
@@ -288,6 +296,8 @@ def _parts(pattern: Pattern) -> tuple[str, ...]:
         return pattern.together
     if isinstance(pattern, Near):
         return pattern.near
+    if isinstance(pattern, Phrase):
+        return (pattern.phrase,)
     return (pattern,)
 
 
@@ -340,6 +350,9 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
         if isinstance(pattern, Near):
             unless = None if pattern.unless is None else phrase(pattern.unless)
             return CompiledPattern(pattern_id, (phrase(_near(pattern, gap_word)),), unless)
+        if isinstance(pattern, Phrase):
+            unless = None if pattern.unless is None else phrase(pattern.unless)
+            return CompiledPattern(pattern_id, (phrase(pattern.phrase),), unless)
         return CompiledPattern(pattern_id, tuple(map(phrase, _parts(pattern))))
 
     concerns = tuple(

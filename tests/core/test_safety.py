@@ -30,7 +30,19 @@ Which files were tuned against, and what they scored the first time they were se
   (65%). First score with the concern layer: caught 42/43 (98%), URGENT and SEE_GP 6/6,
   false alarms 2/60, follow-up questions on benign 0/60. Then tuned against it.
 
-So all five files are now regression sets, not blind ones: a fresh file written by someone
+- ``safety_heldout_5.yaml``: written from the clinical brief and content/triage.yaml alone,
+  before its author read the bank, the matcher or any other file here, in phone style (slang,
+  typos, flags buried in long messages). Blind, on the round-4 bank: EMERGENCY alarmed 70/77
+  (91%), caught 75/77 (97%); URGENT caught 25/28; SEE_GP caught 8/20 (no phrases at all for
+  inflammatory back pain, a child, infection risks, a first episode from 50 or pain not
+  easing after 4 weeks); CHECK_FIRST caught 1/12; false alarms 9/137 (6.6%), follow-up
+  questions 3/137 (2.2%). Round 5 was then tuned against it: SEE_GP groups for those flags,
+  age said in passing (65+ with a small fall or lift; under 16), a known aneurysm with pain,
+  innocent explanations for long-past events, and "if ... ever" as talk about a sign.
+  CHECK_FIRST (pregnancy, recent surgery, osteoporosis...) is still left to the onboarding
+  check: an alarm from free text could not adapt the routine as its advice promises.
+
+So all six files are now regression sets, not blind ones: a fresh file written by someone
 who has read neither content/safety_phrases.yaml nor these files is the only honest measure.
 """
 
@@ -71,11 +83,16 @@ FILES = (
     "safety_heldout_2.yaml",
     "safety_heldout_3.yaml",
     "safety_heldout_4.yaml",
+    "safety_heldout_5.yaml",
 )
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
 # For the others, alarms alone must not fall below what they scored when tuning ended.
-ALARM_FLOOR = {"safety_heldout_3.yaml": 0.75, "safety_heldout_4.yaml": 0.6}
+ALARM_FLOOR = {
+    "safety_heldout_3.yaml": 0.75,
+    "safety_heldout_4.yaml": 0.6,
+    "safety_heldout_5.yaml": 0.9,
+}
 MAX_QUESTIONS_ON_BENIGN = 0.15
 STATEMENTS = {name: yaml.safe_load((DATA / name).read_text(encoding="utf-8")) for name in FILES}
 RED_FLAGS: list[dict[str, str]] = [s for data in STATEMENTS.values() for s in data["red_flags"]]
@@ -94,6 +111,7 @@ MINIMUM_SIZES = {
     "safety_heldout_2.yaml": (60, 40, 60),
     "safety_heldout_3.yaml": (80, 50, 80),
     "safety_heldout_4.yaml": (40, 40, 60),
+    "safety_heldout_5.yaml": (130, 75, 130),
 }
 
 
@@ -283,6 +301,50 @@ def test_examples_from_the_brief_raise_their_alarm(
     ],
 )
 def test_negated_and_someone_elses_signs_do_not_alarm(text: str) -> None:
+    assert screen_text(BANK, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "condition"),
+    [
+        # Age said in passing, with a small fall or lift (Downie 2013) or a neck knock.
+        ("aged 77, picked up the cat and felt a crack", Level.URGENT, RedFlag.FRAGILITY_FRACTURE),
+        ("im 69 and slipped in the garden, neck sore", Level.EMERGENCY, RedFlag.NECK_INJURY),
+        # Under 16: outside NICE NG59.
+        ("hi im 12", Level.SEE_GP, RedFlag.CHILD),
+        ("is this ok for my daughter, shes 13 and her back aches", Level.SEE_GP, RedFlag.CHILD),
+        # Two inflammatory features together (ASAS).
+        ("mornings my back is stiff for hours, moving helps", Level.SEE_GP, RedFlag.INFLAMMATORY),
+        # The other cancer flags (NICE CKS).
+        ("im 61 and never had back trouble before", Level.SEE_GP, RedFlag.CANCER),
+        ("2 months now and still no better", Level.SEE_GP, RedFlag.CANCER),
+        # A known aneurysm with pain; a weak immune system.
+        ("ive got an aaa and my back is killing me", Level.EMERGENCY, RedFlag.ANEURYSM),
+        ("im immunosuppressed after a kidney transplant", Level.SEE_GP, RedFlag.INFECTION),
+    ],
+)
+def test_flags_said_in_passing_raise_their_alarm(
+    text: str, level: Level, condition: RedFlag
+) -> None:
+    alarm = screen_text(BANK, text)
+    assert alarm is not None
+    assert (alarm.level, alarm.condition) == (level, condition)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if my bum ever went numb i'd call 999",
+        "fell out of a tree when i was 9, fine since",
+        "my vision is fuzzy until i put my specs on",
+        "almost peed myself when the alarm went off",
+        "im 15 minutes into the stretches",
+        "im 12 weeks pregnant",
+        "my gran is 90 and fell last week",
+        "a friend of mine has psoriasis",
+    ],
+)
+def test_past_hypothetical_explained_or_someone_elses_do_not_alarm(text: str) -> None:
     assert screen_text(BANK, text) is None
 
 
