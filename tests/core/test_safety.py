@@ -48,7 +48,6 @@ who has read neither content/safety_phrases.yaml nor these files is the only hon
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -351,16 +350,6 @@ def test_past_hypothetical_explained_or_someone_elses_do_not_alarm(text: str) ->
 def test_the_most_severe_sign_in_a_message_wins() -> None:
     alarm = screen_text(BANK, "I've had a fever for days and now I'm peeing myself")
     assert alarm is not None and alarm.level is Level.EMERGENCY
-
-
-def test_screening_is_fast_enough_for_every_message() -> None:
-    texts = [statement["text"] for statement in RED_FLAGS] + BENIGN
-    classify_text(BANK, "warm up")  # patterns compile once, at the first message
-    start = time.perf_counter()
-    for text in texts:
-        classify_text(BANK, text)
-    mean = (time.perf_counter() - start) / len(texts)
-    assert mean < 0.001, f"{mean * 1000:.2f} ms per message"
 
 
 @pytest.mark.parametrize(
