@@ -64,26 +64,22 @@ class Delivery:
             row.claimed_by, row.lease_until = self.instance, now + self.lease
 
     async def send_rows(self, rows: Sequence[Outbox]) -> None:
-        """Deliver freshly committed rows of one person, in order."""
-        if not rows:
-            return
-        done: list[tuple[Outbox, Message | None]] = []
-        retry: list[tuple[Outbox, timedelta]] = []
-        blocked_user: int | None = None
-        for row in rows:
-            if blocked_user is not None:
-                break
+        """Deliver freshly committed rows of one person, in order.
+
+        Each row is deleted right after Telegram accepted it, before the next is sent: a crash
+        between Telegram's answer and the delete sends that one message again (the Bot API has
+        no idempotency key), never the rows sent before it.
+        """
+        for index, row in enumerate(rows):
             outcome = await self._send(row.method, row.params)
             if isinstance(outcome, timedelta):
-                retry.append((row, outcome))
-                # Keep the person's order: later rows wait for the earlier one.
-                retry.extend((later, outcome) for later in rows[rows.index(row) + 1 :])
-                break
+                # Keep the person's order: later rows wait for this one.
+                await self._settle([], [(later, outcome) for later in rows[index:]], None)
+                return
             if outcome == "blocked":
-                blocked_user = row.user_id
-            else:
-                done.append((row, outcome if isinstance(outcome, Message) else None))
-        await self._settle(done, retry, blocked_user)
+                await self._settle([], [], row.user_id)
+                return
+            await self._settle([(row, outcome if isinstance(outcome, Message) else None)], [], None)
 
     async def _send(self, method: str, params: dict[str, Any]) -> Message | str | timedelta:
         try:
