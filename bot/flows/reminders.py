@@ -33,13 +33,13 @@ import html
 import logging
 from datetime import UTC, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.core import schedule
 from bot.core.schedule import ZoneChoice
 from bot.db.models import Reminder, StretchSession, Timer
 from bot.flows import session as session_flow
-from bot.flows.unit import Keyboard, Unit
+from bot.flows.unit import TIMER_BY_KEY, Keyboard, Unit
 from content.schema.texts import t
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,7 @@ async def reminder_of(unit: Unit) -> Reminder | None:
 
 
 async def booked_timer(unit: Unit) -> Timer | None:
-    return (
-        await unit.session.execute(select(Timer).where(Timer.key == timer_key(unit.user.id)))
-    ).scalar()
+    return (await unit.session.execute(TIMER_BY_KEY, {"key": timer_key(unit.user.id)})).scalar()
 
 
 def slot_of(timer: Timer) -> datetime:
@@ -541,11 +539,10 @@ async def stretching_now(unit: Unit) -> bool:
     return await session_flow.active_session(unit) is not None
 
 
+LAST_SESSION_START = select(func.max(StretchSession.started_at)).where(
+    StretchSession.user_id == bindparam("user_id")
+)
+
+
 async def last_session_start(unit: Unit) -> datetime | None:
-    return (
-        await unit.session.execute(
-            select(func.max(StretchSession.started_at)).where(
-                StretchSession.user_id == unit.user.id
-            )
-        )
-    ).scalar()
+    return (await unit.session.execute(LAST_SESSION_START, {"user_id": unit.user.id})).scalar()

@@ -13,7 +13,7 @@ import html
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import pain as pain_core
@@ -31,6 +31,8 @@ TICK_SECONDS = 5.0  # countdown edits: well inside Telegram's per-chat edit limi
 MIN_TICK_WALL = 1.0
 PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
 HURT_PLACES = ("neck", "back", "arm", "leg", "other")
+# What the check left in the dialog data, which a session keeps (without consent, the only copy).
+KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
 
 
 # --- reading the plan ------------------------------------------------------------------------
@@ -106,15 +108,17 @@ def note_keyboard(session_id: int) -> Keyboard:
 
 
 # --- finding the session ---------------------------------------------------------------------
+# Built once: it runs in most units (building costs about as much as running it).
+ACTIVE_SESSION = (
+    select(StretchSession)
+    .where(StretchSession.user_id == bindparam("user_id"), StretchSession.phase != "done")
+    .order_by(StretchSession.id.desc())
+    .limit(1)
+)
+
+
 async def active_session(unit: Unit) -> StretchSession | None:
-    return (
-        await unit.session.execute(
-            select(StretchSession)
-            .where(StretchSession.user_id == unit.user.id, StretchSession.phase != "done")
-            .order_by(StretchSession.id.desc())
-            .limit(1)
-        )
-    ).scalar()
+    return (await unit.session.execute(ACTIVE_SESSION, {"user_id": unit.user.id})).scalar()
 
 
 async def own_session(unit: Unit, session_id: int) -> StretchSession | None:
@@ -205,7 +209,7 @@ async def begin_after_check(unit: Unit) -> None:
     await unit.session.flush()
     kept = {
         key: unit.dialog.data[key]
-        for key in ("verdict", "screened_at", "conditions", "region", "age_band")
+        for key in KEPT_FROM_CHECK
         if key in unit.dialog.data
     }
     unit.goto("session", "pain_before", session=session.id, **kept)
@@ -436,6 +440,19 @@ async def stop(unit: Unit, session: StretchSession) -> str | None:
     unit.say(t("session.stopped"))
     await ask_pain_after(unit, session)
     return None
+
+
+async def end_early(unit: Unit, session: StretchSession) -> None:
+    """End a session whose plan no longer fits the person (a condition came up), at once:
+    no pain-after question, nothing more of the old plan. What was done is kept."""
+    await _cancel_step_timers(unit, session)
+    await unit.cancel_timers(f"idle:{session.id}")
+    session.status, session.paused = "stopped", False
+    session.phase, session.ended_at = "done", unit.now
+    if unit.dialog.flow == "session":
+        data = unit.dialog.data
+        unit.goto("idle", "", **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+    await _forget_unless_kept(unit, session)
 
 
 async def hurts(unit: Unit, session: StretchSession) -> str | None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Dialog, Outbox, Timer, User
 
 Button = tuple[str, str]  # (label, callback data)
+# Built once (building costs SQLAlchemy about as much as running it): see bot.runtime.
+TIMER_BY_KEY = select(Timer).where(Timer.key == bindparam("key"))
 Keyboard = Sequence[Sequence[Button]]
 
 
@@ -128,7 +130,7 @@ class Unit:
         self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
         """Create or move the timer ``key``; there is never more than one per key."""
-        timer = (await self.session.execute(select(Timer).where(Timer.key == key))).scalar()
+        timer = (await self.session.execute(TIMER_BY_KEY, {"key": key})).scalar()
         if timer is None:
             timer = Timer(key=key, kind=kind, user_id=self.user.id, attempts=0)
             self.session.add(timer)
