@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
-from sqlalchemy import CursorResult, delete, func, or_, select, text, update
+from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -41,6 +41,23 @@ T = TypeVar("T")
 TimerHandler = Callable[[Unit, Timer], Awaitable[None]]
 
 IDLE_POLL_SECONDS = 1.0
+# Statements every unit runs, built once: SQLAlchemy spends about as long building a statement
+# (and its cache key) as running it on SQLite (python -m bench, conversations).
+PERSON_AND_DIALOG = (
+    select(User, Dialog)
+    .outerjoin(Dialog, Dialog.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+# A claimed timer is still to fire only if it is still ours and was not moved since.
+TAKE_TIMER = (
+    delete(Timer)
+    .where(
+        Timer.id == bindparam("timer_id"),
+        Timer.claimed_by == bindparam("instance"),
+        Timer.due_at == bindparam("due_at"),
+    )
+    .execution_options(synchronize_session=False)
+)
 # Dialog data key: the last few update ids applied for this person (webhook redelivery).
 RECENT_UPDATES = "recent_updates"
 RECENT_UPDATES_KEPT = 8
@@ -158,13 +175,7 @@ class Runtime:
             if self.is_postgres:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
             # One statement for both rows: a unit's fixed cost is mostly statements.
-            found = (
-                await session.execute(
-                    select(User, Dialog)
-                    .outerjoin(Dialog, Dialog.user_id == User.id)
-                    .where(User.id == user_id)
-                )
-            ).first()
+            found = (await session.execute(PERSON_AND_DIALOG, {"user_id": user_id})).first()
             user, dialog = found if found is not None else (None, None)
             if user is None:
                 if chat_id is None:  # a timer's person is gone
@@ -248,13 +259,8 @@ class Runtime:
                     nonlocal said
                     # Gone or moved since we claimed it (cancelled, rescheduled): nothing to do.
                     taken = await unit.session.execute(
-                        delete(Timer)
-                        .where(
-                            Timer.id == timer.id,
-                            Timer.claimed_by == self.instance,
-                            Timer.due_at == timer.due_at,
-                        )
-                        .execution_options(synchronize_session=False)
+                        TAKE_TIMER,
+                        {"timer_id": timer.id, "instance": self.instance, "due_at": timer.due_at},
                     )
                     if cast(CursorResult[Any], taken).rowcount != 1:
                         return
