@@ -189,9 +189,10 @@ async def remind_everyone(harness: Harness, journeys: list[Journey]) -> None:
 
 
 def apologies(journeys: list[Journey]) -> int:
-    """People told "something went wrong" (a database lock or a crash reaching a person)."""
-    sorry = t("common.error").split(".")[0]
-    return sum(any(sorry in m.text for m in j.user.messages()) for j in journeys)
+    """People told "something went wrong", or that the bot can't save just now and will answer
+    later (a database lock, an outage or a crash reaching a person)."""
+    sorry = [t(key).split(".")[0] for key in ("common.error", "common.error_will_retry")]
+    return sum(any(s in m.text for s in sorry for m in j.user.messages()) for j in journeys)
 
 
 async def kill_soak(database_url: str, name: str, people: int, kills: int, seed: int) -> Row:
