@@ -67,6 +67,9 @@ class Concern:
     # ("Has that come on quickly?"), and ``assumed_yes`` names the question it answered.
     alarm: Alarm | None = None
     assumed_yes: tuple[str, ...] = ()
+    # Questions of other topics touched whose answer adapts the routine (pregnancy,
+    # osteoporosis...): asked one by one after this one, unless its answers stop stretching.
+    later: tuple[str, ...] = ()
 
 
 def load_bank() -> PhraseBank:
@@ -116,6 +119,24 @@ def classify_text(bank: PhraseBank, text: str) -> Alarm | Concern | None:
     alarm = _alarm(bank, words)
     if alarm is not None and alarm.level is Level.EMERGENCY:
         return alarm
+    found = _first_question(bank, words, alarm)
+    if alarm is not None and alarm.level.blocks_stretching:
+        return found  # no stretching until checked: the routine can wait
+    # A topic that adapts the routine ("just found out I'm pregnant") reaches only
+    # CHECK_FIRST, so it never goes beyond another topic or an alarm; it is asked after them.
+    adapting = [c for c in _concerns(bank, words, adapting=True)]
+    if not adapting:
+        return found
+    if not isinstance(found, Concern):  # nothing else to ask, or a SEE_GP alarm to say first
+        first, adapting = replace(adapting[0], alarm=found), adapting[1:]
+    else:
+        first = found
+    later = tuple(c.question_id for c in adapting if c.question_id != first.question_id)
+    return replace(first, later=later)
+
+
+def _first_question(bank: PhraseBank, words: str, alarm: Alarm | None) -> Alarm | Concern | None:
+    """The topic reaching furthest, or one going beyond the alarm; else the alarm."""
     for concern in _concerns(bank, words):  # furthest reach first
         if alarm is None:
             return concern
@@ -158,11 +179,16 @@ def _alarm(bank: PhraseBank, words: str) -> Alarm | None:
     return None
 
 
-def _concerns(bank: PhraseBank, words: str) -> Iterator[Concern]:
-    """The topics touched, the ones whose question reaches furthest first (then file order)."""
+def _concerns(bank: PhraseBank, words: str, *, adapting: bool = False) -> Iterator[Concern]:
+    """The topics touched, the ones whose question reaches furthest first (then file order).
+
+    ``adapting``: only the topics whose question adapts the routine.
+    """
     phrases = bank.compiled
     triage = triage_core.load_bank()
     for compiled in _by_reach(phrases):
+        if adapting and not adapts_routine(compiled.topic.question):
+            continue
         pattern = next(
             (p for p in compiled.patterns if _topic_touched(phrases, p, compiled.unless, words)),
             None,
@@ -244,6 +270,21 @@ def reach(question_id: str) -> Level:
     levels = [q.level for q in triage.questions if q.id in family and q.level is not None]
     levels.extend(rule.level for rule in triage.rules if _reachable(rule, family))
     return max(levels, key=lambda level: level.severity, default=Level.CLEAR)
+
+
+@cache
+def adapts_routine(question_id: str) -> bool:
+    """Whether it is a "before exercising" question (CHECK_FIRST) whose yes or not sure, or
+    a follow-up's, adapts the routine (``sets_condition``): stretching may go on, changed.
+
+    Not the neck-artery question: it sets a condition too, but its yes stops stretching.
+    """
+    triage = triage_core.load_bank()
+    family = [triage.question(question_id), *follow_ups(triage, question_id)]
+    return any(
+        question.level is Level.CHECK_FIRST and question.sets_condition is not None
+        for question in family
+    )
 
 
 def _reachable(rule: Rule, family: set[str]) -> bool:

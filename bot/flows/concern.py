@@ -10,6 +10,14 @@ naming a triage question, and this flow asks it at once, with Yes / No / Not sur
   EMERGENCY and URGENT store the gate, stop a running session, and offer no stretches.
 - No: thanks, and the session resumes, or the check asks its question again.
 
+A "before exercising" sign ("just found out I'm pregnant", "doc says I have osteoporosis")
+asks the check's own question for it ("Are you pregnant?"). A yes or not sure gives the
+check's CHECK_FIRST advice and adds the condition to the person's conditions as the check
+would (``user.conditions`` with consent, the dialog data without), so the next routine is
+adapted. A session running on the old plan is ended at once (its next stretch may be one
+the condition rules out) and a new, adapted one is offered. Such questions come after any
+other topic in the same message (``Concern.later``), unless its answers stop stretching.
+
 During the check, the answer joins the check's own answers, so the check never asks it
 again and its outcome counts it. A running session is paused while the question waits.
 
@@ -22,6 +30,8 @@ never a stale button.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,33 +59,81 @@ PROFILE_DEFAULT = core.Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49)
 
 # --- asking ------------------------------------------------------------------------------
 async def should_ask(unit: Unit, concern: safety.Concern) -> bool:
-    """Not while the check is asking this very question, and not twice a day per condition."""
+    """Whether the concern's question, or one it asks later, is worth asking now."""
+    if await _worth_asking(unit, concern.question_id, concern.topic_question_id):
+        return True
+    return unit.dialog.flow != "triage" and bool(await _worth_asking_later(unit, concern.later))
+
+
+async def _worth_asking(unit: Unit, question_id: str, topic_question_id: str) -> bool:
+    """Not while the check is asking this very question, not twice a day per condition, and
+    not about a condition the person's routine is already adapted to."""
     if unit.dialog.flow == "triage":
         data = unit.dialog.data
-        if data.get("pending") in (concern.question_id, concern.topic_question_id):
+        if data.get("pending") in (question_id, topic_question_id):
             return False
-        if data.get("answers", {}).get(concern.topic_question_id) in ("yes", "unsure"):
+        if data.get("answers", {}).get(topic_question_id) in ("yes", "unsure"):
             return False  # already counts in this check
-    asked = _memory(unit)["asked"].get(concern.condition.value)
+    question = core.load_bank().question(question_id)
+    if question.sets_condition is not None and question.sets_condition.value in _held(unit):
+        return False
+    asked = _memory(unit)["asked"].get(_quiet_key(question_id))
     if asked is not None and unit.now - datetime.fromisoformat(asked) < QUIET_FOR:
         return False
-    return not await _answered_lately(unit, concern)
+    return not await _answered_lately(unit, question_id)
+
+
+async def _worth_asking_later(unit: Unit, later: Sequence[str]) -> list[str]:
+    return [qid for qid in later if await _worth_asking(unit, qid, qid)]
 
 
 async def ask(unit: Unit, concern: safety.Concern) -> None:
-    """Pause a running session, then ask the concern's question."""
+    """Pause a running session, then ask the concern's question (or the first one left)."""
+    key = "concern.ask_after_alarm" if concern.alarm is not None else "concern.ask"
+    if not await _worth_asking(unit, concern.question_id, concern.topic_question_id):
+        # Asked lately: go on with the questions that adapt the routine.
+        later = await _worth_asking_later(unit, concern.later)
+        first, rest = later[0], tuple(later[1:])
+        concern = replace(
+            concern, question_id=first, topic_question_id=first, assumed_yes=(), later=rest
+        )
+    if unit.dialog.flow == "triage":
+        concern = replace(concern, later=())  # the check asks them itself
+    if concern.alarm is not None and safety.adapts_routine(concern.question_id):
+        key = "concern.ask_to_adapt"
+    _ask_question(
+        unit,
+        concern.question_id,
+        concern.topic_question_id,
+        answers={qid: Answer.YES.value for qid in concern.assumed_yes},
+        paused=await _pause_session(unit),
+        later=list(concern.later),
+        key=key,
+    )
+
+
+def _ask_question(
+    unit: Unit,
+    question_id: str,
+    topic_question_id: str,
+    *,
+    answers: dict[str, str],
+    paused: int | None,
+    later: list[str],
+    key: str,
+) -> None:
     memory = _memory(unit)
-    memory["asked"][concern.condition.value] = unit.now.isoformat()
+    memory["asked"][_quiet_key(question_id)] = unit.now.isoformat()
     memory["pending"] = {
-        "question": concern.question_id,
-        "topic": concern.topic_question_id,
-        "answers": {qid: Answer.YES.value for qid in concern.assumed_yes},
-        "paused": await _pause_session(unit),
+        "question": question_id,
+        "topic": topic_question_id,
+        "answers": answers,
+        "paused": paused,
+        "later": later,
         "at": unit.now.isoformat(),
     }
     unit.update_data(**{MEMORY: memory})
-    key = "concern.ask_after_alarm" if concern.alarm is not None else "concern.ask"
-    _say_question(unit, concern.question_id, key)
+    _say_question(unit, question_id, key)
 
 
 def remembered(unit: Unit) -> dict[str, Any]:
@@ -126,6 +184,7 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
             return t("common.done_button")
         # A yes from an old message, or after the flow moved on: act on it anyway.
         chain = {"question": question_id, "topic": question_id, "answers": {}, "paused": None}
+        chain["later"] = []
     answers = {**chain["answers"], question_id: answer.value}
     memory["answered"][question_id] = unit.now.isoformat()
     memory["pending"] = None
@@ -148,7 +207,8 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
             _say_question(unit, follow_up.id, "concern.next")
             return None
         verdict = core.evaluate(bank, profile or PROFILE_DEFAULT, typed)
-        await _conclude(unit, verdict, chain["paused"])
+        adapting = safety.adapts_routine(chain["topic"])
+        await _conclude(unit, verdict, chain["paused"], chain.get("later", []), adapting)
     carry_over(unit, memory)
     return None
 
@@ -163,8 +223,11 @@ async def _into_the_check(unit: Unit, answers: dict[str, str], answer: Answer) -
     await triage_flow.ask_next(unit)
 
 
-async def _conclude(unit: Unit, verdict: core.Verdict, paused: int | None) -> None:
-    """The advice the answers give, then back to where the person was."""
+async def _conclude(
+    unit: Unit, verdict: core.Verdict, paused: int | None, later: list[str], adapting: bool
+) -> None:
+    """The advice the answers give, then the next question left, or back to where the person
+    was. ``adapting``: the question asked adapts the routine (pregnancy, osteoporosis...)."""
     level = verdict.level
     if level.blocks_stretching:
         triage_flow.say_outcome(unit, verdict)
@@ -172,14 +235,50 @@ async def _conclude(unit: Unit, verdict: core.Verdict, paused: int | None) -> No
         await hold_back(unit, level, verdict)
         return
     if level is Level.CLEAR:
-        unit.say(t("concern.no"))
+        unit.say(t("concern.no_adapt" if adapting else "concern.no"))
     else:  # SEE_GP, CHECK_FIRST: the advice, and gentle stretching may go on
         unit.say(t(f"triage.outcome_{level.value.lower()}"))
         reasons = dict.fromkeys(core.plain_reason(f) for f in verdict.findings if f.level is level)
         unit.say(t("triage.reasons", reasons="\n".join(f"• {line}" for line in reasons)))
         _record(unit, verdict)
         _raise_open_gate(unit, level)
+    if await _adapt(unit, verdict):
+        paused = None  # that session is over
+    if left := await _worth_asking_later(unit, later):
+        _ask_question(
+            unit,
+            left[0],
+            left[0],
+            answers={},
+            paused=paused,
+            later=left[1:],
+            key="concern.ask_to_adapt",
+        )
+        return
     await _carry_on(unit, paused)
+
+
+async def _adapt(unit: Unit, verdict: core.Verdict) -> bool:
+    """Add the conditions the answers set, as the check would; end a session on the old plan.
+
+    The session's next stretch may be one the condition now rules out, and a plan cannot
+    be changed under a running session, so it ends here and a new one is offered. True when
+    a session was ended.
+    """
+    held = _held(unit)
+    new = {condition.value for condition in verdict.conditions} - held
+    if not new:
+        return False
+    if unit.stores_data:
+        unit.user.conditions = sorted(held | new)
+    else:
+        unit.update_data(conditions=sorted(held | new))
+    running = await session_flow.active_session(unit)
+    if running is None or running.status != "active":
+        return False
+    await session_flow.end_early(unit, running)
+    unit.say(t("concern.session_ended"), [[(t("concern.new_session"), "go:stretch")]])
+    return True
 
 
 async def hold_back(unit: Unit, level: Level, verdict: core.Verdict | None = None) -> None:
@@ -246,6 +345,22 @@ def _memory(unit: Unit) -> dict[str, Any]:
     }
 
 
+def _held(unit: Unit) -> set[str]:
+    """The conditions the routine is adapted to, read as bot/flows/session.py reads them."""
+    if unit.stores_data:
+        return set(unit.user.conditions or [])
+    return set(unit.dialog.data.get("conditions", []))
+
+
+def _quiet_key(question_id: str) -> str:
+    """What "asked lately" is counted by: the question's condition, except that each "before
+    exercising" question adapts the routine differently, so each is its own topic."""
+    question = core.load_bank().question(question_id)
+    if question.level is Level.CHECK_FIRST and question.sets_condition is not None:
+        return question.sets_condition.value
+    return question.condition.value
+
+
 def _profile(unit: Unit) -> core.Profile | None:
     region, band = triage_flow.profile_of(unit)
     if region is None or band is None:
@@ -253,7 +368,7 @@ def _profile(unit: Unit) -> core.Profile | None:
     return core.Profile(region, band)
 
 
-async def _answered_lately(unit: Unit, concern: safety.Concern) -> bool:
+async def _answered_lately(unit: Unit, question_id: str) -> bool:
     """With consent, concern answers are rows: they remember across flows and restarts."""
     if not unit.stores_data:
         return False
@@ -268,7 +383,8 @@ async def _answered_lately(unit: Unit, concern: safety.Concern) -> bool:
         )
     ).scalars()
     ids = {question.id for question in bank.questions}
-    return any(qid in ids and bank.question(qid).condition is concern.condition for qid in recent)
+    key = _quiet_key(question_id)
+    return any(qid in ids and _quiet_key(qid) == key for qid in recent)
 
 
 def _store_answer(unit: Unit, question_id: str, answer: Answer) -> None:

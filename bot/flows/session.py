@@ -207,11 +207,7 @@ async def begin_after_check(unit: Unit) -> None:
     )
     unit.session.add(session)
     await unit.session.flush()
-    kept = {
-        key: unit.dialog.data[key]
-        for key in KEPT_FROM_CHECK
-        if key in unit.dialog.data
-    }
+    kept = {key: unit.dialog.data[key] for key in KEPT_FROM_CHECK if key in unit.dialog.data}
     unit.goto("session", "pain_before", session=session.id, **kept)
     await _touch(unit, session)
     count = len(set(plan.stretch_ids) - {library.warm_up.id})

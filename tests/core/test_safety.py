@@ -7,10 +7,15 @@ print, for every file, recall per level and the false-alarm rate, and hold each 
 Three outcomes: an alarm (a confident phrasing: the advice at once), a concern (a red-flag
 topic touched: one follow-up question from the triage bank), or nothing. A red flag is
 *caught* when it alarms at its level, or when its concern question can lead to that level
-(for EMERGENCY: a concern whose question reaches EMERGENCY). The bar, for every file: every
-EMERGENCY caught, at least 95% of URGENT and SEE_GP caught, at most 5% false alarms, and a
-follow-up question on at most 15% of benign messages (more would be nagging). The
-alarm-only bar (every EMERGENCY alarmed) still holds for the three files tuned for it.
+(for EMERGENCY: a concern whose question reaches EMERGENCY). A CHECK_FIRST sign (pregnancy,
+a recent spine operation, osteoporosis...) is caught only when a question it leads to, now
+or after the first one (``Concern.later``), adapts the routine: its advice promises that.
+The bar, for every file: every EMERGENCY caught, at least 95% of URGENT, SEE_GP and
+CHECK_FIRST caught, at most 5% false alarms, and a follow-up question on at most 15% of
+benign messages (more would be nagging). Some "benign" messages are before-exercising
+signs ("I'm pregnant, 20 weeks"): not red flags, but asking about them is the point, so
+they count against that 15% knowingly. The alarm-only bar (every EMERGENCY alarmed) still
+holds for the three files tuned for it.
 
 Which files were tuned against, and what they scored the first time they were seen:
 
@@ -39,8 +44,13 @@ Which files were tuned against, and what they scored the first time they were se
   questions 3/137 (2.2%). Round 5 was then tuned against it: SEE_GP groups for those flags,
   age said in passing (65+ with a small fall or lift; under 16), a known aneurysm with pain,
   innocent explanations for long-past events, and "if ... ever" as talk about a sign.
-  CHECK_FIRST (pregnancy, recent surgery, osteoporosis...) is still left to the onboarding
-  check: an alarm from free text could not adapt the routine as its advice promises.
+  CHECK_FIRST (pregnancy, recent surgery, osteoporosis...) was left to the onboarding
+  check then: an alarm from free text could not adapt the routine as its advice promises.
+  Round 6 added concern topics for them, asking the check's own question, whose yes adapts
+  the routine (bot/flows/concern.py): CHECK_FIRST caught 1/12 -> 12/12 by the old count, 0/12
+  -> 12/12 by today's (tuned against these 12). The benign sets gained questions on 6
+  messages, all the person's own before-exercising signs or a question about exercising
+  while pregnant ("I'm pregnant, 20 weeks", "physio said i have a bulging disc").
 
 So all six files are now regression sets, not blind ones: a fresh file written by someone
 who has read neither content/safety_phrases.yaml nor these files is the only honest measure.
@@ -60,6 +70,7 @@ from bot.core.answers import Answer
 from bot.core.safety import (
     Alarm,
     Concern,
+    adapts_routine,
     classify_text,
     is_hurt_report,
     load_bank,
@@ -126,6 +137,10 @@ def _alarmed(statement: dict[str, str]) -> bool:
 def _caught(text: str, expected: Level) -> bool:
     """An alarm at the level, or a follow-up question that can lead to it."""
     found = classify_text(BANK, text)
+    if expected is Level.CHECK_FIRST:  # only a question that adapts the routine will do
+        return isinstance(found, Concern) and (
+            adapts_routine(found.question_id) or bool(found.later)
+        )
     alarm = found.alarm if isinstance(found, Concern) else found
     if alarm is not None and (
         alarm.level is expected
@@ -185,7 +200,7 @@ def test_recall_and_false_alarms_meet_the_bar(
         s["text"] for s in by_level[Level.EMERGENCY] if not _caught(s["text"], Level.EMERGENCY)
     ]
     assert not missed, f"emergencies neither alarmed nor asked about: {missed}"
-    for level in (Level.URGENT, Level.SEE_GP):
+    for level in (Level.URGENT, Level.SEE_GP, Level.CHECK_FIRST):
         assert caught.get(level, 1.0) >= 0.95, level
     assert false_alarm_rate <= 0.05
     assert len(questions) / len(benign) <= MAX_QUESTIONS_ON_BENIGN, "nagging"
@@ -483,7 +498,12 @@ def test_a_question_reaches_the_most_its_yes_can_lead_to(question_id: str, level
 def test_every_topic_asks_something_that_can_send_a_person_to_a_doctor_within_a_day(
     topic: Any,
 ) -> None:
-    assert reach(topic.question).severity >= Level.URGENT.severity
+    """...or, for a before-exercising sign, something that adapts the routine."""
+    question = TRIAGE.question(topic.question)
+    if question.level is Level.CHECK_FIRST:
+        assert question.sets_condition is not None, "the answer must adapt the routine"
+    else:
+        assert reach(topic.question).severity >= Level.URGENT.severity
 
 
 def test_follow_ups_come_after_a_yes_as_in_the_check() -> None:
@@ -551,3 +571,83 @@ def test_broken_phrase_content_fails_naming_file_group_and_pattern(
         assert words in message
     if named[0] == "groups":
         assert repr(BANK.groups[1].id) in message, "the message names the group"
+
+
+# ---------------------------------------------------------------- before exercising (CHECK_FIRST)
+CHECK_FIRST_SIGNS = [s["text"] for s in RED_FLAGS if s["level"] == Level.CHECK_FIRST]
+
+
+@pytest.mark.parametrize("text", CHECK_FIRST_SIGNS)
+def test_a_before_exercising_sign_asks_a_question_that_adapts_the_routine(text: str) -> None:
+    found = classify_text(BANK, text)
+    assert isinstance(found, Concern), found
+    asked = [found.question_id, *found.later]
+    adapting = [qid for qid in asked if adapts_routine(qid)]
+    assert adapting, asked
+    for qid in adapting:
+        question = TRIAGE.question(qid)
+        assert question.level is Level.CHECK_FIRST and question.sets_condition is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "question_id"),
+    [
+        # The specific question, not the "any of these?" list.
+        ("i just found out i'm pregnant", "pregnant"),
+        ("preggers with my second", "pregnant"),
+        ("had my spinal fusion last month", "spinal_surgery"),
+        ("doc says i have osteoporosis", "osteoporosis"),
+        ("broke my wrist 2 months ago", "recent_fracture"),
+        ("i have a slipped disc with sciatica down my leg", "disc_prolapse_leg_pain"),
+        ("spinal stenosis diagnosed last year", "spinal_stenosis"),
+        ("spondylolisthesis grade 1 apparently", "spondylolisthesis"),
+        ("got a heart condition, had a stent put in", "heart_condition"),
+        ("get chest pain when i walk up hills", "heart_condition"),
+    ],
+)
+def test_a_before_exercising_sign_asks_its_own_question(text: str, question_id: str) -> None:
+    found = classify_text(BANK, text)
+    assert isinstance(found, Concern), found
+    assert (found.question_id, found.alarm, found.later) == (question_id, None, ())
+    question = TRIAGE.question(question_id)
+    assert found.level is Level.CHECK_FIRST and question.sets_condition is not None
+    assert screen_text(BANK, text) is None, "a question, not an alarm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my sister is pregnant",
+        "not pregnant",
+        "i'm not pregnant",
+        "what if i get pregnant",
+        "pregnant wife keeps complaining about her back",
+        "broke my arm as a kid",
+        "broke my leg years ago",
+        "my mum has osteoporosis",
+        "no heart problems",
+        "my dad had a heart attack",
+        "take a break, my back hurts",
+        "my heart rate goes up when i stretch",
+    ],
+)
+def test_someone_elses_negated_hypothetical_or_long_past_signs_ask_nothing(text: str) -> None:
+    assert classify_text(BANK, text) is None
+
+
+def test_a_before_exercising_sign_comes_after_a_question_that_reaches_further() -> None:
+    found = classify_text(BANK, "had back surgery 3 weeks ago")
+    assert isinstance(found, Concern)
+    assert found.question_id == "infection_risks", "the infection risk is asked first"
+    assert found.later == ("spinal_surgery",)
+    both = classify_text(BANK, "i have osteoporosis and i am pregnant")
+    assert isinstance(both, Concern)
+    assert (both.question_id, both.later) == ("pregnant", ("osteoporosis",))
+
+
+def test_a_before_exercising_sign_waits_while_stretching_is_stopped() -> None:
+    """After an URGENT alarm nobody stretches until checked: no routine question then."""
+    found = classify_text(BANK, "had back surgery 3 weeks ago and feel feverish")
+    assert found is not None
+    assert not (isinstance(found, Concern) and found.later)
+    assert (found.alarm if isinstance(found, Concern) else found) is not None

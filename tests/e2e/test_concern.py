@@ -11,10 +11,18 @@ from datetime import timedelta
 
 from bot.botapi.state import StoredMessage
 from bot.botapi.userside import TelegramUser
-from bot.core import safety
+from bot.core import routine, safety
 from bot.core.triage import Profile, load_bank
-from bot.db.models import Dialog, SafetyAlert, Screening, StretchSession, TriageAnswer, User
-from content.schema.common import AgeBand, Level, Region
+from bot.db.models import (
+    Dialog,
+    SafetyAlert,
+    Screening,
+    StretchSession,
+    Timer,
+    TriageAnswer,
+    User,
+)
+from content.schema.common import AgeBand, Condition, Level, Region
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
 from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
@@ -234,3 +242,157 @@ async def test_a_pending_question_still_works_after_a_restart(harness_any_db: Ha
     await user.wait_for(_is_emergency)
     [person] = await rows(harness, User, id=8110)
     assert person.gate_level == "EMERGENCY"
+
+
+# --- before exercising: a sign typed in free text adapts the programme -------------------------
+LIBRARY = routine.load_library()
+CHECK_FIRST_ADVICE = "check with your doctor before you start exercising"
+
+
+async def _walk_through(user: TelegramUser, first: StoredMessage) -> list[str]:
+    """Skip through a session from its first stretch; every stretch's instructions, in order."""
+    message, shown = first, []
+    while True:
+        shown.append(message.text)
+        await user.press(message, callback_data=button(message, "ss:skip:"))
+        message = await user.wait_for(
+            lambda m: has_button("ss:start:")(m) or has_button("pn:a:")(m), timeout=10
+        )
+        if has_button("pn:a:")(message):
+            return shown
+
+
+def _adapted(region: Region, level: int, condition: Condition) -> tuple[set[str], list[str]]:
+    """The stretch names a condition rules out of a routine, and the changes it asks for."""
+    plain = routine.build_routine(LIBRARY, region, level, frozenset())
+    adapted = routine.build_routine(LIBRARY, region, level, frozenset({condition}))
+    excluded = {LIBRARY.stretch(s).name for s in adapted.excluded}
+    changes = list(dict.fromkeys(s.modification for s in adapted.steps if s.modification))
+    assert excluded and changes, "the condition changes this routine, or this proves nothing"
+    assert not {LIBRARY.stretch(s).name for s in plain.excluded}
+    return excluded, changes
+
+
+async def test_pregnancy_typed_then_yes_gives_the_advice_and_adapts_the_next_routine(
+    harness: Harness,
+) -> None:
+    user = harness.user(8120)
+    await seed_person(harness, 8120)  # a clear check, no conditions
+    excluded, changes = _adapted(Region.LOWER_BACK, 1, Condition.PREGNANCY)
+    await user.send("i just found out i'm pregnant")
+    asked = await _concern_question(user)
+    assert _question_id(asked) == "pregnant"
+    assert BANK.question("pregnant").text in asked.text
+    assert BANK.question("before_exercise").text.splitlines()[0] not in asked.text
+    await user.press(asked, callback_data="sq:pregnant:y")
+    await user.wait_for(CHECK_FIRST_ADVICE)
+    [person] = await rows(harness, User, id=8120)
+    assert person.conditions == ["pregnancy"] and person.gate_level == Level.CHECK_FIRST.value
+
+    shown = await _walk_through(user, await start_session(harness, user))
+    names = [text.splitlines()[0] for text in shown]
+    assert not excluded & set(names)
+    for change in changes:
+        assert any(change in text for text in shown), change
+    assert not any(name in m.text for m in user.messages() for name in excluded)
+
+
+async def test_a_yes_mid_session_ends_it_and_offers_an_adapted_one(
+    harness_any_db: Harness,
+) -> None:
+    harness = harness_any_db
+    user = harness.user(8121)
+    await seed_person(harness, 8121)
+    excluded, _changes = _adapted(Region.LOWER_BACK, 1, Condition.RECENT_SPINAL_SURGERY)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send("had my spinal fusion last month")
+    asked = await _concern_question(user)
+    assert _question_id(asked) == "spinal_surgery"
+    [session] = await rows(harness, StretchSession, user_id=8121)
+    assert session.paused, "the hold waits while the question is on screen"
+    await user.press(asked, callback_data="sq:spinal_surgery:y")
+    await user.wait_for(CHECK_FIRST_ADVICE)
+    offer = await user.wait_for(has_button("go:stretch"))
+    [old] = await rows(harness, StretchSession, user_id=8121)
+    assert (old.status, old.phase) == ("stopped", "done"), "nothing more of the old plan"
+    assert not await rows(harness, Timer, user_id=8121, kind="hold_end")
+    [person] = await rows(harness, User, id=8121)
+    assert person.conditions == ["recent_spinal_surgery"]
+
+    await user.press(offer, callback_data="go:stretch")
+    question = await user.wait_for(has_button("pn:b:"))
+    await user.press(question, callback_data=button(question, "pn:b:")[:-1] + "3")
+    shown = await _walk_through(user, await user.wait_for(has_button("ss:start:")))
+    assert not excluded & {text.splitlines()[0] for text in shown}
+
+
+async def test_no_keeps_the_programme_and_resumes_the_session(harness: Harness) -> None:
+    user = harness.user(8122)
+    await seed_person(harness, 8122)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send("doc says i have osteoporosis")
+    asked = await _concern_question(user)
+    assert _question_id(asked) == "osteoporosis"
+    await user.press(asked, callback_data="sq:osteoporosis:n")
+    await user.wait_for("keep your programme as it is")
+    await user.wait_for("And release", timeout=10)  # the hold resumed and ran out
+    [session] = await rows(harness, StretchSession, user_id=8122)
+    assert session.status == "active"
+    [person] = await rows(harness, User, id=8122)
+    assert person.conditions == [] and person.gate_level == "CLEAR"
+
+
+async def test_not_sure_without_consent_adapts_this_conversation_s_routine(
+    harness: Harness,
+) -> None:
+    """Not sure counts as in the check: the CHECK_FIRST advice, and the routine adapted."""
+    user = harness.user(8123)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49), consent=False)
+    while True:
+        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
+        if has_button("go:stretch")(asked):
+            break
+        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    excluded, changes = _adapted(Region.LOWER_BACK, 1, Condition.PREGNANCY)
+    await user.send("preggers with my second, back is killing")
+    question = await _concern_question(user)
+    assert _question_id(question) == "pregnant"
+    await user.press(question, callback_data="sq:pregnant:u")
+    await user.wait_for(CHECK_FIRST_ADVICE)
+    await user.wait_for(BANK.question("pregnant").topic)  # "You weren't sure about ..."
+    assert not await rows(harness, TriageAnswer, user_id=8123)
+    [dialog] = await rows(harness, Dialog, user_id=8123)
+    assert dialog.data["conditions"] == ["pregnancy"]
+    shown = await _walk_through(user, await start_session(harness, user))
+    assert not excluded & {text.splitlines()[0] for text in shown}
+    assert all(any(change in text for text in shown) for change in changes)
+
+
+async def test_someone_else_s_or_a_negated_sign_asks_nothing(harness: Harness) -> None:
+    user = harness.user(8124)
+    await seed_person(harness, 8124)
+    for text in ("my sister is pregnant", "not pregnant", "what if i get pregnant"):
+        await user.send(text)
+        reply = await user.next_message()
+        assert not has_button("sq:")(reply), (text, reply.text)
+
+
+async def test_a_sign_after_another_topic_is_asked_once_that_one_is_answered(
+    harness: Harness,
+) -> None:
+    user = harness.user(8125)
+    await seed_person(harness, 8125)
+    await user.send("had back surgery 3 weeks ago")
+    first = await _concern_question(user)
+    assert _question_id(first) == "infection_risks", "the infection risk comes first"
+    await user.press(first, callback_data="sq:infection_risks:n")
+    then = await user.wait_for(lambda m: has_button("sq:")(m) and m.message_id > first.message_id)
+    assert _question_id(then) == "spinal_surgery"
+    await user.press(then, callback_data="sq:spinal_surgery:y")
+    await user.wait_for(CHECK_FIRST_ADVICE)
+    [person] = await rows(harness, User, id=8125)
+    assert person.conditions == ["recent_spinal_surgery"]
