@@ -15,9 +15,9 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InputFile, Message
@@ -33,12 +33,10 @@ warnings.filterwarnings("ignore", message="Please use 'Bot.", module="bot.delive
 
 LEASE = timedelta(seconds=60)
 # Built once: it runs after every message, and building a statement costs SQLAlchemy about as
-# much as running it. A fresh session holds no outbox rows, so there is nothing to synchronise.
-DELETE_SENT = (
-    delete(Outbox)
-    .where(Outbox.id.in_(bindparam("ids", expanding=True)))
-    .execution_options(synchronize_session=False)
-)
+# much as running it. On the table, not the mapped class: a fresh session holds no outbox
+# rows to synchronise, and the ORM's bulk-delete path costs more than the statement itself.
+_OUTBOX = cast(Table, Outbox.__table__)
+DELETE_SENT = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 SETTLE_ATTEMPTS = 5
 # Called with (session, tag, sent message) to remember e.g. the countdown message id.
 TagHandler = Callable[[AsyncSession, str, Message], Awaitable[None]]

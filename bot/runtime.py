@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
-from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -48,15 +48,14 @@ PERSON_AND_DIALOG = (
     .outerjoin(Dialog, Dialog.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
-# A claimed timer is still to fire only if it is still ours and was not moved since.
-TAKE_TIMER = (
-    delete(Timer)
-    .where(
-        Timer.id == bindparam("timer_id"),
-        Timer.claimed_by == bindparam("instance"),
-        Timer.due_at == bindparam("due_at"),
-    )
-    .execution_options(synchronize_session=False)
+# A claimed timer is still to fire only if it is still ours and was not moved since. On the
+# table (the unit's session holds no timer yet): the ORM's bulk-delete path costs more than
+# the statement.
+_TIMERS = cast(Table, Timer.__table__)
+TAKE_TIMER = delete(_TIMERS).where(
+    _TIMERS.c.id == bindparam("timer_id"),
+    _TIMERS.c.claimed_by == bindparam("instance"),
+    _TIMERS.c.due_at == bindparam("due_at"),
 )
 # Dialog data key: the last few update ids applied for this person (webhook redelivery).
 RECENT_UPDATES = "recent_updates"
