@@ -66,6 +66,15 @@ def has_button(prefix: str) -> Any:
     return check
 
 
+async def answer_no_until_offer(user: TelegramUser) -> StoredMessage:
+    """Answer "No" to every check question; returns the offer of a first session."""
+    while True:
+        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
+        if has_button("go:stretch")(asked):
+            return asked
+        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+
+
 async def rows(harness: Harness, model: Any, **where: Any) -> list[Any]:
     async with harness.running.runtime.sessions() as db:
         query = select(model)

@@ -24,7 +24,15 @@ from bot.db.models import (
 )
 from content.schema.common import AgeBand, Condition, Level, Region
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
+from tests.e2e.helpers import (
+    answer_no_until_offer,
+    button,
+    has_button,
+    rows,
+    seed_person,
+    start_session,
+    tap,
+)
 from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
 
 BANK = load_bank()
@@ -199,11 +207,7 @@ async def test_without_consent_the_advice_is_given_and_no_answer_is_kept(
 ) -> None:
     user = harness.user(8108)
     await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49), consent=False)
-    while True:
-        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
-        if has_button("go:stretch")(asked):
-            break
-        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    await answer_no_until_offer(user)
     await user.send(TOPIC)
     question = await _concern_question(user)
     await user.press(question, callback_data=f"sq:{CHECKLIST}:y")
@@ -352,11 +356,7 @@ async def test_not_sure_without_consent_adapts_this_conversation_s_routine(
     """Not sure counts as in the check: the CHECK_FIRST advice, and the routine adapted."""
     user = harness.user(8123)
     await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49), consent=False)
-    while True:
-        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
-        if has_button("go:stretch")(asked):
-            break
-        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    await answer_no_until_offer(user)
     excluded, changes = _adapted(Region.LOWER_BACK, 1, Condition.PREGNANCY)
     await user.send("preggers with my second, back is killing")
     question = await _concern_question(user)

@@ -15,7 +15,7 @@ import pytest
 from bot.botapi.emulator import BotApiEmulator
 from bot.botapi.userside import TelegramUser
 from tests.e2e.conftest import TOKEN
-from tests.e2e.helpers import button, has_button
+from tests.e2e.helpers import answer_no_until_offer, button, has_button
 
 SCALE = 0.05  # the 90 s warm-up holds for 4.5 s: long enough to kill the bot inside it
 
@@ -53,11 +53,7 @@ async def onboard(user: TelegramUser) -> None:
     await user.press(consent, callback_data="ob:consent:yes")
     await user.press(await user.wait_for(has_button("ob:region:")), callback_data="ob:region:neck")
     await user.press(await user.wait_for(has_button("ob:age:")), callback_data="ob:age:16_49")
-    while True:
-        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
-        if has_button("go:stretch")(asked):
-            return
-        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    await answer_no_until_offer(user)
 
 
 async def test_kill_9_mid_hold_then_restart_delivers_the_end_of_hold_once(

@@ -17,7 +17,7 @@ from bot.core.triage import Answer, Profile, applies_to, evaluate, load_bank, ne
 from bot.db.models import Screening, TriageAnswer, User
 from content.schema.common import AgeBand, Level, Region
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import button, has_button, rows
+from tests.e2e.helpers import answer_no_until_offer, button, has_button, rows
 
 BANK = load_bank()
 YES, NO = Answer.YES, Answer.NO
@@ -227,11 +227,7 @@ async def test_without_consent_the_check_still_advises_but_nothing_is_kept(
 ) -> None:
     user = harness.user(5801)
     await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49), consent=False)
-    while True:
-        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
-        if has_button("go:stretch")(asked):
-            break
-        await user.press(asked, callback_data=button(asked, "tq:")[:-1] + "n")
+    await answer_no_until_offer(user)
     assert not await rows(harness, Screening, user_id=5801)
     assert not await rows(harness, TriageAnswer, user_id=5801)
     [person] = await rows(harness, User, id=5801)
