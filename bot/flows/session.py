@@ -306,7 +306,7 @@ def instructions(session: StretchSession) -> str:
 
 
 def countdown_text(session: StretchSession, seconds: float) -> str:
-    """"Round 2 of 3, left side" (when there is more than one) over "Hold… 12 s left"."""
+    """The round and side line (when there is more than one) over "Hold… 12 s left"."""
     step = step_of(session)
     warm_up = step["stretch"] == routine.load_library().warm_up.id
     key = "session.warm_up.countdown" if warm_up else "session.hold.countdown"
