@@ -8,8 +8,11 @@ write for one person holds up nobody else. An inner semaphore bounds the handler
 actually run at once. Timers take the same locks (see :class:`UserLocks`).
 
 A person flooding the bot (a stuck key, a script) is throttled here, before any database work:
-each person has a token bucket (a burst, then a steady rate no human taps faster than) and a
-cap on updates waiting in their queue. Excess updates are dropped, and the person is told once
+each person has a cap on updates waiting in their queue and a token bucket (a burst, then a
+steady rate no human taps faster than) that is charged only while earlier updates of theirs are
+still in flight. Someone who waits for each answer before the next tap, however quick (a fast
+thumb, a test client, a scripted check), paces themself and is never throttled; someone who
+sends faster than they are answered is. Excess updates are dropped, and the person is told once
 per flood to slow down. Only that person's updates are dropped; nobody else waits for them.
 """
 
@@ -83,15 +86,17 @@ class FloodGate:
         self.dropped = 0
 
     def admit(self, key: int, waiting: int, now: float) -> bool:
+        """``waiting``: this person's updates still queued or running."""
         tokens, stamp = self._buckets.get(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
-        if tokens < 1 or waiting >= self.depth:
+        paced = waiting == 0  # nothing of theirs in flight: this update queues behind nothing
+        if waiting >= self.depth or (tokens < 1 and not paced):
             self._buckets[key] = (tokens, now)
             self.dropped += 1
             return False
         if tokens + 1 >= self.burst:
             self._warned.discard(key)  # calm again: a later flood is warned about anew
-        self._buckets[key] = (tokens - 1, now)
+        self._buckets[key] = (tokens if paced else tokens - 1, now)
         if len(self._buckets) > 10_000:
             self._forget_full(now)
         return True

@@ -93,12 +93,19 @@ async def test_no_button_carries_the_persons_id(harness: Harness) -> None:
 
 def test_the_flood_gate_admits_a_burst_then_a_steady_rate_and_warns_once_per_flood() -> None:
     gate = FloodGate(burst=5, rate=2.0, depth=100)
-    admitted = [gate.admit(1, waiting=0, now=0.0) for _ in range(8)]
+    admitted = [gate.admit(1, waiting=n + 1, now=0.0) for n in range(8)]
     assert admitted == [True] * 5 + [False] * 3
     assert gate.first_warning(1) and not gate.first_warning(1), "told once per flood"
-    assert gate.admit(2, waiting=0, now=0.0), "someone else is not affected"
-    assert gate.admit(1, waiting=0, now=0.5), "half a second later: one more"
-    assert not gate.admit(1, waiting=0, now=0.5)
-    assert gate.admit(1, waiting=0, now=10.0), "calm again after a pause"
+    assert gate.admit(2, waiting=1, now=0.0), "someone else is not affected"
+    assert gate.admit(1, waiting=1, now=0.5), "half a second later: one more"
+    assert not gate.admit(1, waiting=1, now=0.5)
+    assert gate.admit(1, waiting=1, now=10.0), "calm again after a pause"
     assert gate.first_warning(1), "a later flood is warned about anew"
     assert not FloodGate(depth=3).admit(3, waiting=3, now=0.0), "too many already waiting"
+
+
+def test_someone_who_waits_for_each_answer_is_never_throttled_however_quick() -> None:
+    """A quick thumb or a scripted check answers every message the moment it arrives."""
+    gate = FloodGate(burst=5, rate=2.0, depth=100)
+    assert all(gate.admit(1, waiting=0, now=n / 100) for n in range(500)), "100 a second, paced"
+    assert gate.admit(1, waiting=1, now=5.0), "the bucket was never charged for them"
