@@ -3,10 +3,13 @@ question after something typed)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 
 from bot.core.triage import Answer
 from bot.flows import concern, triage
+from bot.flows.unit import Unit
 from handlers.base import Context, act, answer_query, mark_chosen
 
 ANSWERS = {"y": Answer.YES, "n": Answer.NO, "u": Answer.UNSURE}
@@ -35,27 +38,25 @@ async def onboarding_button(update: Update, context: Context) -> None:
 
 async def question_button(update: Update, context: Context) -> None:
     """tq:<question id>:y|n|u."""
-    assert update.callback_query and update.callback_query.data
-    parts = update.callback_query.data.split(":")
-    answer = ANSWERS.get(parts[2]) if len(parts) == 3 else None
-    if answer is None:
-        await answer_query(update, "?")
-        return
-    toast = await act(update, context, triage.answer, parts[1], answer)
-    await answer_query(update, toast)
-    if toast is None:
-        await mark_chosen(update)
+    await _answer_button(update, context, triage.answer)
 
 
 async def concern_button(update: Update, context: Context) -> None:
     """sq:<question id>:y|n|u: the answer to a follow-up question about something typed."""
+    await _answer_button(update, context, concern.answer_question)
+
+
+async def _answer_button(
+    update: Update, context: Context, record: Callable[[Unit, str, Answer], Awaitable[str | None]]
+) -> None:
+    """<prefix>:<question id>:y|n|u, recorded by ``record``; anything else gets a "?"."""
     assert update.callback_query and update.callback_query.data
     parts = update.callback_query.data.split(":")
     answer = ANSWERS.get(parts[2]) if len(parts) == 3 else None
     if answer is None:
         await answer_query(update, "?")
         return
-    toast = await act(update, context, concern.answer_question, parts[1], answer)
+    toast = await act(update, context, record, parts[1], answer)
     await answer_query(update, toast)
     if toast is None:
         await mark_chosen(update)
