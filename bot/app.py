@@ -6,8 +6,11 @@ glance: commands, then buttons by prefix, then text and everything else.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import BotCommand, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -29,6 +32,8 @@ from bot.processing import PerUserUpdateProcessor
 from bot.runtime import Runtime
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
+
+log = logging.getLogger(__name__)
 
 # Shown by Telegram in the "/" menu, in this order.
 PUBLISHED_COMMANDS = (
@@ -147,12 +152,19 @@ def register_handlers(application: Application) -> None:
 
 
 async def publish_commands(application: Application) -> None:
-    """setMyCommands: the list Telegram shows when the person types '/'."""
+    """setMyCommands: the list Telegram shows when the person types '/'.
+
+    A convenience only: if the Bot API refuses it (an outage, a server without the method),
+    the bot starts anyway and every command still works when typed.
+    """
     available = commands_by_name()
     commands = [
         BotCommand(name, t(f"commands.{name}")) for name in PUBLISHED_COMMANDS if name in available
     ]
-    await application.bot.set_my_commands(commands)
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:
+        log.warning("could not publish the command list (%s); starting anyway", type(exc).__name__)
 
 
 __all__ = ["Update", "build_application"]

@@ -34,3 +34,14 @@ async def test_commands_are_published(harness: Harness) -> None:
     names = [c.command for c in published]
     assert names[:3] == ["start", "stretch", "checkup"]
     assert "help" in names and "cancel" in names
+
+
+async def test_the_bot_starts_and_answers_when_the_command_list_is_refused(
+    harness: Harness,
+) -> None:
+    """setMyCommands is a convenience: a Bot API that refuses it must not keep the bot down."""
+    harness.emulator.faults.server_error(500, method="setMyCommands")
+    await harness.restart()
+    user = harness.user()
+    await user.send("/help")
+    await user.wait_for("What I can do")
