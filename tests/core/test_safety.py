@@ -52,7 +52,21 @@ Which files were tuned against, and what they scored the first time they were se
   messages, all the person's own before-exercising signs or a question about exercising
   while pregnant ("I'm pregnant, 20 weeks", "physio said i have a bulging disc").
 
-So all six files are now regression sets, not blind ones: a fresh file written by someone
+- ``safety_heldout_6.yaml``: written from the clinical brief and content/triage.yaml alone,
+  by someone who had read neither the bank nor any statement file, in phone style (slang,
+  Nigerian pidgin, typos, flags buried in long messages). Blind, on the round-6 bank:
+  EMERGENCY alarmed 92/114 (81%), caught 103/114 (90%); URGENT caught 30/36; SEE_GP caught
+  20/26; CHECK_FIRST caught 16/18; false alarms 7/163 (4.3%), follow-up questions 6/163
+  (3.7%). Round 7 was then tuned against it: words for the saddle area and its feeling
+  ("like wiping someone else's"), numbness moving to the groin, a rapid loss ("went from
+  fine to not being able to"), Lhermitte-type shocks on bending the neck, buttons taking
+  forever, injecting drugs said plainly, night pain in any position across clauses, inflammatory
+  pain eased by sport and worsened by lazing about, a first episode at "57 and ...",
+  pregnancy slang; a serious injury weeks or months ago now asks the check's question
+  instead of alarming; and jokes taken back ("jk"), "if ... would you" questions, blacked-out
+  curtains, collapsing on the sofa and "fever pitch" no longer alarm.
+
+So all seven files are now regression sets, not blind ones: a fresh file written by someone
 who has read neither content/safety_phrases.yaml nor these files is the only honest measure.
 """
 
@@ -94,6 +108,7 @@ FILES = (
     "safety_heldout_3.yaml",
     "safety_heldout_4.yaml",
     "safety_heldout_5.yaml",
+    "safety_heldout_6.yaml",
 )
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
@@ -102,6 +117,7 @@ ALARM_FLOOR = {
     "safety_heldout_3.yaml": 0.75,
     "safety_heldout_4.yaml": 0.6,
     "safety_heldout_5.yaml": 0.9,
+    "safety_heldout_6.yaml": 0.9,
 }
 MAX_QUESTIONS_ON_BENIGN = 0.15
 STATEMENTS = {name: yaml.safe_load((DATA / name).read_text(encoding="utf-8")) for name in FILES}
@@ -122,6 +138,7 @@ MINIMUM_SIZES = {
     "safety_heldout_3.yaml": (80, 50, 80),
     "safety_heldout_4.yaml": (40, 40, 60),
     "safety_heldout_5.yaml": (130, 75, 130),
+    "safety_heldout_6.yaml": (140, 80, 140),
 }
 
 
