@@ -3,7 +3,8 @@
 People tap the buttons most of the time, but some type: "yep", "Nope!", "yesss 👍",
 "not really", "dunno". A reply is read as one answer only when every word in it is
 understood; anything else ("yes but only on the left") gives None so the bot asks again
-rather than guessing. Doubt wins: "yes maybe" is not sure.
+rather than guessing. Doubt wins: "yes maybe" is not sure. A symptom present only a little
+("a bit", "sometimes") is a yes: the question asks whether it is there at all.
 """
 
 from __future__ import annotations
@@ -24,23 +25,27 @@ _PHRASES: dict[Answer, str] = {
     Answer.UNSURE: (
         "not sure, unsure, maybe, dunno, idk, dont know, do not know, no idea, not certain, "
         "perhaps, possibly, cant remember, cant say, hard to say, no clue, kind of, kinda, "
-        "sort of, might be, could be"
+        "sort of, might be, could be, probably, probably not, i guess, not certain, "
+        "cant tell, not sure tbh"
     ),
     Answer.NO: (
         "no, n, nope, nah, naw, nay, not really, never, not at all, none, no way, negative, "
         "i dont, i do not, i havent, i have not, i am not, im not, i didnt, i did not, "
-        "dont think so, i dont think so, not that i know, not that i know of, nothing"
+        "dont think so, i dont think so, not that i know, not that i know of, nothing, "
+        "nothing like that, na, nop, nopes, nopp, not me, no no, nah nah, not at all no"
     ),
     Answer.YES: (
         "yes, y, yeah, yea, yeh, ye, yep, yup, ya, yah, yas, aye, sure, for sure, definitely, "
         "absolutely, correct, i do, i have, i am, i did, i think so, of course, affirmative, "
-        "true, thats right"
+        "true, thats right, that is right, thats correct, that is correct, indeed, yh, yeap, "
+        "yesh, yessir, a little, a bit, a little bit, slightly, sometimes, occasionally, "
+        "it is, it does, they do, they are, i have yes"
     ),
 }
 # Words that may come with an answer without changing it.
 _FILLERS = frozenset(
     "i im it its is ok okay please thanks thank you ta um uh er erm hmm well so just "
-    "really actually honestly mate haha lol".split()
+    "really actually honestly mate haha lol sir maam madam doc doctor bro dear".split()
 )
 _EMOJI = {
     "👍": " yes ",

@@ -40,8 +40,11 @@ _NO_PAIN = frozenset({"none", "no pain", "nothing", "nil"})
 _FILLER = frozenset(
     """pain about around roughly approximately approx maybe probably perhaps like its it's
     it is was i i'd id say would be a an my the level score currently now right today
-    at just of""".split()
+    at just of still ish think guess reckon feel feels feeling um uh hmm well so this
+    morning tonight evening""".split()
 )
+# Keycap digits ("3️⃣") carry two invisible marks after the digit.
+_KEYCAP_MARKS = str.maketrans("", "", "\ufe0f\u20e3")
 _NUMBER = r"\d+|" + "|".join(_NUMBER_WORDS)
 _OUT_OF_TEN = re.compile(rf"\b({_NUMBER})\s*(?:/|out of|of)\s*(?:10|ten)\b")
 _TOKEN = re.compile(r"[a-z']+|\d+|\S")
@@ -55,7 +58,7 @@ def parse_pain(text: str) -> int | None:
     "6-7", "7 or 8" and decimals such as "7.5" are not (the bot asks again: the scale is
     whole numbers and rounding would put words in the person's mouth).
     """
-    cleaned = text.strip().lower().replace("’", "'")
+    cleaned = text.strip().lower().replace("’", "'").translate(_KEYCAP_MARKS)
     if cleaned in _NO_PAIN:
         return 0
     cleaned = _OUT_OF_TEN.sub(r"\1", cleaned)

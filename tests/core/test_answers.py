@@ -26,6 +26,12 @@ READ_AS = [
     ("I'm not sure", UNSURE), ("i don't know", UNSURE), ("not sure really", UNSURE),
     # doubt wins over a plain answer
     ("yes maybe", UNSURE), ("no, not sure", UNSURE),
+    # a sign there only a little is there; "probably" is doubt
+    ("a little", YES), ("a bit", YES), ("sometimes", YES), ("probably", UNSURE),
+    ("probably not", UNSURE), ("i guess", UNSURE),
+    # more of how people type it
+    ("yh", YES), ("indeed", YES), ("that's right", YES), ("no sir", NO), ("na", NO),
+    ("nothing like that", NO), ("not me", NO),
 ]  # fmt: skip
 
 ASKED_AGAIN = [

@@ -48,6 +48,11 @@ PARSE_TABLE = [
     ("no pain", 0),
     ("ten", 10),
     ("7.", 7),
+    ("7ish", 7),
+    ("still 6", 6),
+    ("about 3 I think", 3),
+    ("feeling 4 this morning", 4),
+    ("3\ufe0f\u20e3", 3),  # the keycap emoji
     # Not one clear whole number on the scale: the bot asks again rather than guess.
     ("77", None),
     ("11", None),
@@ -61,6 +66,8 @@ PARSE_TABLE = [
     ("no", None),
     ("", None),
     ("it hurts since 3 days, maybe 6", None),
+    ("not 6", None),
+    ("6 but 8 when i bend", None),
 ]
 
 
