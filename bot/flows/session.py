@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import pain as pain_core
 from bot.core import progression, routine
+from bot.core.controls import Control
 from bot.core.gate import Gate, rescreen_due
 from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
@@ -458,6 +459,30 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
     unit.dialog.step = "hurt_rating"
     unit.say(t("session.hurt.how_bad"), pain_keyboard("h", session.id))
     return None
+
+
+async def typed_control(unit: Unit, control: Control) -> bool:
+    """Typed "pause", "next", "stop" or "go on" during a session do what the buttons do."""
+    session = await active_session(unit)
+    if session is None or session.status != "active":
+        return False
+    await _touch(unit, session)
+    if control is Control.GO and not session.paused:
+        if session.phase != "ready":
+            unit.say(t("common.done_button"))
+            return True
+        await start_hold(unit, session)
+        return True
+    actions = {
+        Control.PAUSE: pause,
+        Control.GO: resume,
+        Control.SKIP: skip,
+        Control.STOP: stop,
+    }
+    refused = await actions[control](unit, session)
+    if refused is not None:
+        unit.say(refused)
+    return True
 
 
 async def typed_hurt(unit: Unit) -> bool:

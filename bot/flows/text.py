@@ -9,7 +9,7 @@ answers it while it waits.
 
 from __future__ import annotations
 
-from bot.core import answers, safety
+from bot.core import answers, controls, safety
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
 from bot.flows import concern as concern_flow
@@ -86,6 +86,9 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
             return True
         value = pain_core.parse_pain(text)
         if value is not None and await session_flow.typed_number(unit, value):
+            return True
+        control = controls.parse_control(text)
+        if control is not None and await session_flow.typed_control(unit, control):
             return True
         running = await session_flow.active_session(unit)
         if running is not None and not quiet:

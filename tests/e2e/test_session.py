@@ -141,6 +141,27 @@ async def test_skip_moves_to_the_next_stretch_and_is_recorded(harness: Harness) 
     assert {s.stretch_id for s in steps} == {LIBRARY.warm_up.id}
 
 
+async def test_typed_go_pause_next_and_stop_do_what_the_buttons_do(harness: Harness) -> None:
+    user = harness.user(2010)
+    await seed_person(harness, 2010)
+    intro = await start_session(harness, user)
+    await user.send("ok go")
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send("pause please")
+    await user.wait_for(has_button("ss:resume:"))
+    await user.send("carry on")
+    await user.wait_for("Carrying on")
+    await user.send("next")
+    await user.wait_for("Skipped")
+    following = await user.wait_for(has_button("ss:start:"))
+    assert following.text.splitlines()[0] != intro.text.splitlines()[0]
+    await user.send("stop")
+    await user.wait_for("Session stopped")
+    await user.wait_for(has_button("pn:a:"))
+    [session] = await rows(harness, StretchSession, user_id=2010)
+    assert session.status == "stopped"
+
+
 async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness) -> None:
     user = harness.user(2006)
     await seed_person(harness, 2006)

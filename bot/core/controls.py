@@ -1,0 +1,50 @@
+"""Read a typed session control: "pause", "next", "stop", "go on".
+
+The buttons under each stretch do this, but some people type instead. A message counts as a
+control only when it is nothing but one (a few polite words allowed: "pause please", "ok
+next one"); anything longer is left to the rest of the text handling, so "stop, my leg is
+numb" still reaches the safety net and is never read as a plain "stop".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class Control(StrEnum):
+    PAUSE = "pause"
+    GO = "go"  # start the hold, or resume when paused
+    SKIP = "skip"
+    STOP = "stop"
+
+
+_PHRASES: dict[Control, tuple[str, ...]] = {
+    Control.PAUSE: ("pause", "wait", "hold on", "hang on", "brb", "break", "take a break"),
+    Control.GO: (
+        "go", "go on", "start", "begin", "resume", "continue", "carry on", "keep going",
+        "unpause", "ready", "im ready", "back", "im back", "lets go", "go ahead",
+    ),
+    Control.SKIP: ("skip", "next", "pass", "move on", "skip it", "next one", "skip this one"),
+    Control.STOP: (
+        "stop", "quit", "end", "exit", "enough", "thats enough", "stop session",
+        "end session", "stop the session", "end the session", "stop stretching",
+    ),
+}  # fmt: skip
+# Words that may come with a control without changing it.
+_FILLERS = frozenset("ok okay please pls plz now thanks thank you lets just a sec bit".split())
+_LOOKUP = {phrase: control for control, phrases in _PHRASES.items() for phrase in phrases}
+
+
+def parse_control(text: str) -> Control | None:
+    """The control a typed message gives, or None when it is anything more."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
+    words = re.findall(r"[a-z]+", text)
+    if not words or len(words) > 6:
+        return None
+    whole = " ".join(words)
+    if whole in _LOOKUP:
+        return _LOOKUP[whole]
+    core = " ".join(word for word in words if word not in _FILLERS)
+    return _LOOKUP.get(core)

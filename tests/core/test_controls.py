@@ -1,0 +1,39 @@
+"""Typed session controls: "pause", "next", "stop" do what the buttons do; nothing else does."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.controls import Control, parse_control
+
+READ_AS = [
+    ("pause", Control.PAUSE), ("Pause!", Control.PAUSE), ("wait", Control.PAUSE),
+    ("hang on please", Control.PAUSE), ("brb", Control.PAUSE),
+    ("go", Control.GO), ("resume", Control.GO), ("continue", Control.GO),
+    ("ok go on", Control.GO), ("I'm ready", Control.GO), ("lets go", Control.GO),
+    ("skip", Control.SKIP), ("next", Control.SKIP), ("next one please", Control.SKIP),
+    ("stop", Control.STOP), ("STOP", Control.STOP), ("quit", Control.STOP),
+    ("that's enough", Control.STOP), ("stop the session", Control.STOP),
+]  # fmt: skip
+
+NOT_A_CONTROL = [
+    "",
+    "stop, my leg is numb",
+    "can't stop peeing",
+    "next week",
+    "wait what",
+    "I want to go to the doctor",
+    "7",
+    "done",  # done with the hold, or with the session? The buttons say which.
+    "please please please please please please stop",
+]
+
+
+@pytest.mark.parametrize(("text", "control"), READ_AS)
+def test_a_typed_control_is_read(text: str, control: Control) -> None:
+    assert parse_control(text) is control
+
+
+@pytest.mark.parametrize("text", NOT_A_CONTROL)
+def test_anything_more_than_a_control_is_not_one(text: str) -> None:
+    assert parse_control(text) is None
