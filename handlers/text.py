@@ -9,6 +9,12 @@ from handlers.base import Context, act
 
 
 async def on_text(update: Update, context: Context) -> None:
-    """Screen for red flags, then treat as an answer (yes/no, 0-10, a time, a note)."""
+    """Screen for red flags, then treat as an answer (yes/no, 0-10, a time, a note), or as a
+    command typed without its slash ("stretch", "help")."""
+    from handlers import commands_by_name
+
     assert update.message is not None and update.message.text is not None
-    await act(update, context, text.on_text, update.message.text)
+    command = await act(update, context, text.on_text, update.message.text)
+    handler = commands_by_name().get(command) if command is not None else None
+    if handler is not None:
+        await handler(update, context)

@@ -1,6 +1,7 @@
-"""Read a typed session control: "pause", "next", "stop", "go on".
+"""Read a typed control: "pause", "next", "stop", "go on" in a session; "stretch", "help",
+"my progress" as a command without its slash.
 
-The buttons under each stretch do this, but some people type instead. A message counts as a
+The buttons and commands do this, but some people type instead. A message counts as a
 control only when it is nothing but one (a few polite words allowed: "pause please", "ok
 next one"); anything longer is left to the rest of the text handling, so "stop, my leg is
 numb" still reaches the safety net and is never read as a plain "stop".
@@ -11,6 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Control(StrEnum):
@@ -39,12 +43,40 @@ _LOOKUP = {phrase: control for control, phrases in _PHRASES.items() for phrase i
 
 def parse_control(text: str) -> Control | None:
     """The control a typed message gives, or None when it is anything more."""
+    return _look_up(text, _LOOKUP)
+
+
+def _look_up(text: str, table: dict[str, T]) -> T | None:
+    """The message as a whole, or without its polite words, looked up in ``table``."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
     words = re.findall(r"[a-z]+", text)
     if not words or len(words) > 6:
         return None
     whole = " ".join(words)
-    if whole in _LOOKUP:
-        return _LOOKUP[whole]
-    core = " ".join(word for word in words if word not in _FILLERS)
-    return _LOOKUP.get(core)
+    if whole in table:
+        return table[whole]
+    return table.get(" ".join(word for word in words if word not in _FILLERS))
+
+
+# Commands people type as words; never one that deletes anything.
+_COMMAND_WORDS: dict[str, tuple[str, ...]] = {
+    "help": (
+        "help", "menu", "commands", "options", "what can you do", "hi", "hello", "hey",
+        "hi there", "hello there", "hey there", "good morning", "good evening",
+    ),
+    "stretch": (
+        "stretch", "stretches", "stretching", "session", "start session", "new session",
+        "lets stretch", "start stretching", "stretch now", "exercise", "exercises",
+    ),
+    "progress": ("progress", "my progress", "stats", "my stats", "history", "my history"),
+    "reminders": ("reminder", "reminders", "remind me", "set reminder", "set a reminder"),
+    "settings": ("settings", "my settings", "preferences"),
+    "checkup": ("checkup", "check up", "check", "safety check", "recheck", "screening"),
+    "privacy": ("privacy", "my data", "consent"),
+}  # fmt: skip
+_COMMAND_LOOKUP = {phrase: name for name, phrases in _COMMAND_WORDS.items() for phrase in phrases}
+
+
+def parse_command_word(text: str) -> str | None:
+    """The command a message names as a plain word or two ("stretch", "my progress")."""
+    return _look_up(text, _COMMAND_LOOKUP)

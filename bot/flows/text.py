@@ -22,7 +22,9 @@ from content.schema.texts import t
 LONG_MESSAGE = 1000
 
 
-async def on_text(unit: Unit, text: str) -> None:
+async def on_text(unit: Unit, text: str) -> str | None:
+    """Returns a command to run next when the text was one typed without its slash."""
+    command = None
     found = safety.classify_text(safety.load_bank(), text)
     concern = found if isinstance(found, safety.Concern) else None
     alarm = found.alarm if isinstance(found, safety.Concern) else found
@@ -33,19 +35,22 @@ async def on_text(unit: Unit, text: str) -> None:
         await _as_reply(unit, text, quiet=True)
         await concern_flow.ask(unit, concern)
     elif not await concern_flow.typed_answer(unit, text):
-        await _reply_or_explain(unit, text, alarmed=alarm is not None)
+        command = await _reply_or_explain(unit, text, alarmed=alarm is not None)
     concern_flow.carry_over(unit, memory)
+    return command
 
 
-async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> None:
+async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | None:
     if await _as_reply(unit, text) or alarmed:
-        return
+        return None
+    command = controls.parse_command_word(text)
     if len(text) > LONG_MESSAGE:
         unit.say(t("common.too_long"))
     elif safety.is_hurt_report(text):
         unit.say(t("session.hurt_outside_session"))
-    else:
+    elif command is None:
         unit.say(t("common.not_understood"))
+    return command
 
 
 async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:

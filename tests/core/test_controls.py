@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.controls import Control, parse_control
+from bot.core.controls import Control, parse_command_word, parse_control
 
 READ_AS = [
     ("pause", Control.PAUSE), ("Pause!", Control.PAUSE), ("wait", Control.PAUSE),
@@ -37,3 +37,29 @@ def test_a_typed_control_is_read(text: str, control: Control) -> None:
 @pytest.mark.parametrize("text", NOT_A_CONTROL)
 def test_anything_more_than_a_control_is_not_one(text: str) -> None:
     assert parse_control(text) is None
+
+
+COMMAND_WORDS = [
+    ("stretch", "stretch"), ("Let's stretch!", "stretch"), ("help", "help"), ("hi", "help"),
+    ("my progress please", "progress"), ("reminders", "reminders"), ("check up", "checkup"),
+    ("settings", "settings"), ("privacy", "privacy"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "command"), COMMAND_WORDS)
+def test_a_command_typed_as_a_word_is_read(text: str, command: str) -> None:
+    assert parse_command_word(text) == command
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "delete",
+        "delete my data",
+        "stretching hurts my back",
+        "help my legs are numb",
+        "hi, my back hurts",
+    ],
+)
+def test_nothing_else_and_nothing_destructive_is_a_command_word(text: str) -> None:
+    assert parse_command_word(text) is None

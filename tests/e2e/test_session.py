@@ -162,6 +162,14 @@ async def test_typed_go_pause_next_and_stop_do_what_the_buttons_do(harness: Harn
     assert session.status == "stopped"
 
 
+async def test_typing_stretch_without_the_slash_starts_a_session(harness: Harness) -> None:
+    user = harness.user(2011)
+    await seed_person(harness, 2011)
+    await user.send("Let's stretch!")
+    await user.wait_for(has_button("pn:b:"))
+    assert not any("didn't understand" in m.text for m in user.messages())
+
+
 async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness) -> None:
     user = harness.user(2006)
     await seed_person(harness, 2006)
