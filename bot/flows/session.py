@@ -461,10 +461,14 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
     return None
 
 
+CONTROLLED = frozenset({"ready", "holding", "resting"})
+
+
 async def typed_control(unit: Unit, control: Control) -> bool:
     """Typed "pause", "next", "stop" or "go on" during a session do what the buttons do."""
     session = await active_session(unit)
-    if session is None or session.status != "active":
+    # Only where the control buttons are shown: not while a pain score or a note is asked.
+    if session is None or session.status != "active" or session.phase not in CONTROLLED:
         return False
     await _touch(unit, session)
     if control is Control.GO and not session.paused:

@@ -157,9 +157,13 @@ async def test_typed_go_pause_next_and_stop_do_what_the_buttons_do(harness: Harn
     assert following.text.splitlines()[0] != intro.text.splitlines()[0]
     await user.send("stop")
     await user.wait_for("Session stopped")
-    await user.wait_for(has_button("pn:a:"))
+    after = await user.wait_for(has_button("pn:a:"))
     [session] = await rows(harness, StretchSession, user_id=2010)
     assert session.status == "stopped"
+    await user.send("next")  # a pain score is asked now, not a control
+    assert (await user.wait_for(has_button("pn:a:"))).message_id != after.message_id
+    [session] = await rows(harness, StretchSession, user_id=2010)
+    assert session.phase == "pain_after"
 
 
 async def test_typing_stretch_without_the_slash_starts_a_session(harness: Harness) -> None:
