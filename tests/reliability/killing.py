@@ -120,9 +120,12 @@ async def kill_now_and_then(
     bot: BotProcess, running: asyncio.Future[list[None]], kills: int, rng: random.Random
 ) -> None:
     """SIGKILL at random moments while people are mid-conversation (mid update, mid hold,
-    mid write: whatever the process happens to be doing)."""
+    mid write: whatever the process happens to be doing).
+
+    Spaced closely enough (a restart takes about 2 s) that all ``kills`` land before the
+    conversations end: once the bot answered faster, wider gaps left some kills unused."""
     while bot.kills < kills and not running.done():
-        await asyncio.sleep(rng.uniform(0.3, 2.5))
+        await asyncio.sleep(rng.uniform(0.1, 0.6))
         if not running.done():
             await bot.kill_and_restart(down_for=rng.uniform(0.0, 1.0))
 
