@@ -31,6 +31,8 @@ IDLE_LIMIT = timedelta(hours=1)
 TICK_SECONDS = 5.0  # countdown edits: well inside Telegram's per-chat edit limits
 MIN_TICK_WALL = 1.0
 PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
+# The phases that show Start / Pause / Skip / Stop / This hurts (typed ones work there too).
+CONTROLLED = frozenset({"ready", "holding", "resting"})
 HURT_PLACES = ("neck", "back", "arm", "leg", "other")
 # What the check left in the dialog data, which a session keeps (without consent, the only copy).
 KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
@@ -322,6 +324,15 @@ def countdown_text(session: StretchSession, seconds: float) -> str:
     return f"{round_line}\n{countdown}"
 
 
+def unclear_hint(session: StretchSession) -> str:
+    """The text key that says what a session waits for, after text that is not it."""
+    if session.phase in PAIN_QUESTIONS:
+        return "session.use_numbers"
+    if session.phase in CONTROLLED:
+        return "session.use_buttons"
+    return "session.use_choices"
+
+
 async def show_current(unit: Unit, session: StretchSession) -> None:
     """Say again what the session is waiting for (after /stretch, or unexpected text)."""
     if session.phase in PAIN_QUESTIONS:
@@ -459,9 +470,6 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
     unit.dialog.step = "hurt_rating"
     unit.say(t("session.hurt.how_bad"), pain_keyboard("h", session.id))
     return None
-
-
-CONTROLLED = frozenset({"ready", "holding", "resting"})
 
 
 async def typed_control(unit: Unit, control: Control) -> bool:

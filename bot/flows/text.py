@@ -41,7 +41,8 @@ async def on_text(unit: Unit, text: str) -> str | None:
 
 
 async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | None:
-    if await _as_reply(unit, text) or alarmed:
+    # After an alarm, no "please use the buttons": take a real answer, or ask again plainly.
+    if await _as_reply(unit, text, hint=not alarmed) or alarmed:
         return None
     command = controls.parse_command_word(text)
     if len(text) > LONG_MESSAGE:
@@ -69,11 +70,13 @@ async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
         await concern_flow.hold_back(unit, alarm.level)
 
 
-async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
+async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = True) -> bool:
     """Treat the text as the answer the dialog waits for; False if it is not one.
 
     ``quiet``: a follow-up question comes next, so take a real answer (a yes/no, a number,
-    "ouch", a note) but say nothing about text that is not one.
+    "ouch", a note) but say nothing about text that is not one. ``hint`` False (an alarm was
+    just given): the check asks its question again without "please answer yes or no", and a
+    session adds nothing (the alarm stopped it and asked for the pain score, or it runs on).
     """
     flow, step = unit.dialog.flow, unit.dialog.step
     if flow == "triage":
@@ -81,7 +84,8 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
         if answer is not None:
             await triage_flow.answer_typed(unit, answer)
         elif not quiet:
-            unit.say(t("triage.type_yes_no"))
+            if hint:
+                unit.say(t("triage.type_yes_no"))
             await triage_flow.repeat_question(unit)
         return True
     if flow == "session":
@@ -96,8 +100,8 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
         if control is not None and await session_flow.typed_control(unit, control):
             return True
         running = await session_flow.active_session(unit)
-        if running is not None and not quiet:
-            unit.say(t("session.use_buttons"))
+        if running is not None and not quiet and hint:
+            unit.say(t(session_flow.unclear_hint(running)))
             await session_flow.show_current(unit, running)
             return True
         return False
@@ -106,6 +110,7 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False) -> bool:
     if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
-        unit.say(t("triage.use_buttons"))
+        if hint:
+            unit.say(t("triage.use_buttons"))
         return True
     return False

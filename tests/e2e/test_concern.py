@@ -7,6 +7,7 @@ emergency advice and stops a session; "No" carries on where the person was.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.botapi.state import StoredMessage
@@ -107,6 +108,23 @@ async def test_yes_mid_session_gives_the_emergency_advice_and_stops_it(
     assert (alert.condition, alert.level) == ("cauda_equina", "EMERGENCY")
     after = await user.wait_for(has_button("pn:a:"))  # the stopped session asks pain now
     assert after.message_id > advice.message_id
+
+
+async def test_an_alarm_typed_mid_session_is_the_last_word_before_the_pain_question(
+    harness: Harness,
+) -> None:
+    user = harness.user(8110)
+    await seed_person(harness, 8110)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:pause:"))
+    await user.send("my bum has gone numb since this morning")
+    advice = await user.wait_for(_is_emergency)
+    await user.wait_for(has_button("pn:a:"))
+    await asyncio.sleep(0.5)
+    after = [m for m in user.messages() if m.message_id > advice.message_id]
+    assert not any("Please" in m.text for m in after), [m.text for m in after]
+    assert sum(has_button("pn:a:")(m) for m in after) == 1, "the pain question once"
 
 
 async def test_mid_check_no_carries_on_and_yes_ends_the_check_as_an_emergency(

@@ -166,6 +166,16 @@ async def test_typed_go_pause_next_and_stop_do_what_the_buttons_do(harness: Harn
     assert session.phase == "pain_after"
 
 
+async def test_text_that_is_no_score_is_told_to_give_a_number(harness: Harness) -> None:
+    user = harness.user(2012)
+    await seed_person(harness, 2012)
+    await user.send("/stretch")
+    await user.wait_for(has_button("pn:b:"))
+    await user.send("not too bad")
+    await user.wait_for("tap a number from 0 to 10")
+    await user.wait_for(has_button("pn:b:"))
+
+
 async def test_typing_stretch_without_the_slash_starts_a_session(harness: Harness) -> None:
     user = harness.user(2011)
     await seed_person(harness, 2011)
