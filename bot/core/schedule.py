@@ -97,6 +97,42 @@ def parse_time(text: str) -> time | None:
     return _clock_time(hour, minute)
 
 
+# Names and the short forms people type (not "we", "th", "su": they are other words too).
+_DAY_NAMES = (
+    ("monday", "mon"),
+    ("tuesday", "tue", "tues"),
+    ("wednesday", "wed", "weds"),
+    ("thursday", "thu", "thur", "thurs"),
+    ("friday", "fri"),
+    ("saturday", "sat"),
+    ("sunday", "sun"),
+)
+_DAY_OF = {name: day for day, names in enumerate(_DAY_NAMES) for name in (*names, f"{names[0]}s")}
+_DAY_SETS = {
+    "every day": EVERY_DAY, "everyday": EVERY_DAY, "daily": EVERY_DAY, "each day": EVERY_DAY,
+    "all days": EVERY_DAY, "all week": EVERY_DAY, "7 days": EVERY_DAY, "seven days": EVERY_DAY,
+    "weekdays": WEEKDAYS, "week days": WEEKDAYS, "workdays": WEEKDAYS, "work days": WEEKDAYS,
+    "working days": WEEKDAYS, "monday to friday": WEEKDAYS, "mon to fri": WEEKDAYS,
+    "mon fri": WEEKDAYS, "weekends": frozenset({5, 6}), "weekend": frozenset({5, 6}),
+}  # fmt: skip
+_DAY_FILLERS = frozenset("on and or please the every only just".split())
+
+
+def parse_days(text: str) -> frozenset[int] | None:
+    """The weekdays in ``text`` ("every day", "weekdays", "mon wed fri"), or None."""
+    words = re.findall(r"[a-z0-9]+", text.casefold())
+    whole = " ".join(word for word in words if word not in ("please", "just", "only"))
+    if whole in _DAY_SETS:
+        return _DAY_SETS[whole]
+    days = set()
+    for word in words:
+        if word in _DAY_OF:
+            days.add(_DAY_OF[word])
+        elif word not in _DAY_FILLERS:
+            return None
+    return frozenset(days) or None
+
+
 def _clock_time(hour: int, minute: int) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 

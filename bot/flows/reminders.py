@@ -376,7 +376,7 @@ async def turn_on(unit: Unit, reminder: Reminder) -> None:
 
 
 async def typed(unit: Unit, text: str) -> bool:
-    """Typed text while setting up: a time or a zone, depending on the step."""
+    """Typed text while setting up: a time, the days or a zone, depending on the step."""
     step = unit.dialog.step
     if step == "time":
         at = schedule.parse_time(text)
@@ -399,6 +399,12 @@ async def typed(unit: Unit, text: str) -> bool:
             )
         else:
             unit.say(t("reminders.zone.not_understood"))
+        return True
+    days = schedule.parse_days(text) if step in ("days", "days_custom") else None
+    if days is not None:
+        unit.dialog.step = "days"
+        unit.update_data(days=sorted(days))
+        await ask_zone(unit)
         return True
     unit.say(t("reminders.use_buttons"))
     return True

@@ -30,6 +30,7 @@ from bot.core.schedule import (
     missed_policy,
     next_due,
     offered_zones,
+    parse_days,
     parse_time,
     parse_zone,
     should_stop_nagging,
@@ -116,6 +117,24 @@ def test_parse_time_reads_what_people_type(text: str, expected: time) -> None:
 @pytest.mark.parametrize("text", INVALID_TIMES)
 def test_parse_time_refuses_what_is_not_one_clear_time(text: str) -> None:
     assert parse_time(text) is None
+
+
+TYPED_DAYS = [
+    ("every day", EVERY_DAY), ("Daily", EVERY_DAY), ("weekdays", WEEKDAYS),
+    ("Monday to Friday", WEEKDAYS), ("weekends", frozenset({5, 6})),
+    ("Mon, Wed and Fri", frozenset({0, 2, 4})), ("tuesdays and thursdays", frozenset({1, 3})),
+    ("on sunday", frozenset({6})),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "days"), TYPED_DAYS)
+def test_parse_days_reads_what_people_type(text: str, days: frozenset[int]) -> None:
+    assert parse_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["", "tomorrow", "every other day", "we can do mornings"])
+def test_parse_days_refuses_what_is_not_a_set_of_days(text: str) -> None:
+    assert parse_days(text) is None
 
 
 def test_offered_times_are_shown_on_a_24_hour_clock() -> None:

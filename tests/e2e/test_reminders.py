@@ -210,6 +210,20 @@ async def test_typed_zones(harness: Harness, typed: str, stored: str, shown: str
     assert reminder.zone_name == stored
 
 
+async def test_days_typed_instead_of_tapped(harness: Harness) -> None:
+    user = harness.user(3004)
+    await seed_person(harness, 3004)
+    await user.send("/reminders")
+    await user.wait_for(has_button("rm:time:"))
+    await user.send("7pm")
+    await user.wait_for(has_button("rm:days:"))
+    await user.send("Mon, Wed and Fri")
+    await user.wait_for(has_button("rm:zone:"))
+    await user.send("Berlin")
+    saved = await user.wait_for("Berlin time")
+    assert "on Mon, Wed and Fri at 19:00" in saved.text, saved.text
+
+
 async def test_an_ambiguous_place_is_asked_about_and_a_fixed_offset_explained(
     harness: Harness,
 ) -> None:
