@@ -9,7 +9,7 @@ answers it while it waits.
 
 from __future__ import annotations
 
-from bot.core import answers, controls, safety
+from bot.core import answers, controls, profile_text, safety
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
 from bot.flows import concern as concern_flow
@@ -110,7 +110,25 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
     if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
-        if hint:
+        if not await _typed_profile(unit, step, text) and hint:
             unit.say(t("triage.use_buttons"))
+        return True
+    return False
+
+
+async def _typed_profile(unit: Unit, step: str, text: str) -> bool:
+    """Consent, where it hurts or an age, typed instead of tapped; False if not understood."""
+    if step == "consent":
+        answer = answers.parse_answer(text)
+        if answer in (answers.Answer.YES, answers.Answer.NO):
+            await triage_flow.choose_consent(unit, answer is answers.Answer.YES)
+            return True
+    elif step == "region":
+        region = profile_text.parse_region(text)
+        if region is not None:
+            await triage_flow.choose_region(unit, region.value)
+            return True
+    elif (band := profile_text.parse_age_band(text)) is not None:
+        await triage_flow.choose_age(unit, band.value)
         return True
     return False

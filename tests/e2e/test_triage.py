@@ -232,3 +232,17 @@ async def test_without_consent_the_check_still_advises_but_nothing_is_kept(
     assert not await rows(harness, TriageAnswer, user_id=5801)
     [person] = await rows(harness, User, id=5801)
     assert person.consent == "refused" and person.region is None and person.gate_level is None
+
+
+async def test_onboarding_answers_typed_instead_of_tapped(harness: Harness) -> None:
+    user = harness.user(5901)
+    await user.send("/start")
+    await user.wait_for(has_button("ob:consent:"))
+    await user.send("yes")
+    await user.wait_for(has_button("ob:region:"))
+    await user.send("lower back and down my leg")
+    await user.wait_for(has_button("ob:age:"))
+    await user.send("I'm 67")
+    await user.wait_for(has_button("tq:"))
+    [person] = await rows(harness, User, id=5901)
+    assert (person.consent, person.region, person.age_band) == ("given", "lower_back_leg", "65_74")
