@@ -80,3 +80,26 @@ _COMMAND_LOOKUP = {phrase: name for name, phrases in _COMMAND_WORDS.items() for 
 def parse_command_word(text: str) -> str | None:
     """The command a message names as a plain word or two ("stretch", "my progress")."""
     return _look_up(text, _COMMAND_LOOKUP)
+
+
+# Where it hurts, after "This hurts": the places of the buttons, by the words people use.
+_PLACES = (
+    ("arm", re.compile(r"\b(?:arms?|hands?|fingers?|wrists?|elbows?)\b")),
+    ("leg", re.compile(r"\b(?:legs?|foot|feet|toes?|knees?|thighs?|calf|calves|ankles?|shins?)\b")),
+    ("neck", re.compile(r"\bnecks?\b")),
+    ("back", re.compile(r"\b(?:back|spine|lumbar)\b")),
+)
+
+
+def parse_hurt_place(text: str) -> str | None:
+    """The place ``text`` names: "neck", "back", "arm" or "leg"; None for none or two.
+
+    An arm or a leg wins over the back or neck it comes with ("down my leg from my back"):
+    pain spreading into a limb is the one that matters for safety.
+    """
+    words = " ".join(re.findall(r"[a-z]+", text.casefold()))
+    found = [place for place, pattern in _PLACES if pattern.search(words)]
+    limbs = [place for place in found if place in ("arm", "leg")]
+    if len(limbs) == 1:
+        return limbs[0]
+    return found[0] if len(found) == 1 else None

@@ -506,6 +506,15 @@ async def typed_hurt(unit: Unit) -> bool:
     return True
 
 
+async def typed_hurt_place(unit: Unit, place: str) -> bool:
+    """The place typed after "This hurts" ("my leg") does what its button does."""
+    session = await active_session(unit)
+    if session is None or session.phase != "hurt_where":
+        return False
+    await hurt_where(unit, session.id, place)
+    return True
+
+
 async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
     session = await own_session(unit, session_id)
     if session is None or session.phase != "hurt_where":

@@ -99,6 +99,9 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
         control = controls.parse_control(text)
         if control is not None and await session_flow.typed_control(unit, control):
             return True
+        place = controls.parse_hurt_place(text)
+        if place is not None and await session_flow.typed_hurt_place(unit, place):
+            return True
         running = await session_flow.active_session(unit)
         if running is not None and not quiet and hint:
             unit.say(t(session_flow.unclear_hint(running)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.controls import Control, parse_command_word, parse_control
+from bot.core.controls import Control, parse_command_word, parse_control, parse_hurt_place
 
 READ_AS = [
     ("pause", Control.PAUSE), ("Pause!", Control.PAUSE), ("wait", Control.PAUSE),
@@ -63,3 +63,19 @@ def test_a_command_typed_as_a_word_is_read(text: str, command: str) -> None:
 )
 def test_nothing_else_and_nothing_destructive_is_a_command_word(text: str) -> None:
     assert parse_command_word(text) is None
+
+
+PLACES = [
+    ("my leg", "leg"), ("Left foot", "leg"), ("lower back", "back"), ("neck", "neck"),
+    ("right hand", "arm"), ("from my back down my leg", "leg"), ("shooting into my arm", "arm"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "place"), PLACES)
+def test_where_it_hurts_typed_is_read(text: str, place: str) -> None:
+    assert parse_hurt_place(text) == place
+
+
+@pytest.mark.parametrize("text", ["everywhere", "my arm and my leg", "neck and back", ""])
+def test_no_place_or_two_limbs_is_asked_again(text: str) -> None:
+    assert parse_hurt_place(text) is None

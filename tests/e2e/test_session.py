@@ -113,6 +113,22 @@ async def test_typing_ouch_does_what_the_button_does(harness: Harness) -> None:
     assert session.status == "hurt"
 
 
+async def test_this_hurts_answered_by_typing_the_score_and_the_place(harness: Harness) -> None:
+    user = harness.user(2013)
+    await seed_person(harness, 2013)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    await user.wait_for(has_button("ss:hurt:"))
+    await user.send("it hurts")
+    await user.wait_for(has_button("pn:h:"))
+    await user.send("6")
+    await user.wait_for(has_button("hw:"))
+    await user.send("down my leg")
+    await user.wait_for(has_button("go:checkup"))  # spreading into a limb: the check again
+    [hurt] = [r for r in await rows(harness, PainRating, user_id=2013) if r.kind == "hurt"]
+    assert (hurt.value, hurt.body_part) == (6, "leg")
+
+
 async def test_pause_holds_the_timer_and_resume_finishes_the_hold(harness: Harness) -> None:
     user = harness.user(2004)
     await seed_person(harness, 2004)
