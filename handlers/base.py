@@ -19,6 +19,16 @@ Context = ContextTypes.DEFAULT_TYPE
 # last_seen_at is kept to the hour: writing it on every tap cost an UPDATE of the person's row
 # in most updates (python -m bench, conversations), for a precision nothing reads.
 LAST_SEEN_STEP = timedelta(hours=1)
+# Buttons that answer a yes / no question of the check or of the safety net.
+QUESTION_BUTTONS = ("tq:", "sq:", "ob:", "tc:")
+
+
+def leaves_the_question(update: Update) -> bool:
+    """A command, or a button of anything else: a typed "yes" after it may mean that thing."""
+    message, query = update.message, update.callback_query
+    if message is not None and message.text is not None:
+        return message.text.startswith("/")
+    return query is not None and not (query.data or "").startswith(QUESTION_BUTTONS)
 
 
 async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -26,6 +36,7 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     runtime = runtime_of(context.bot_data)
+    elsewhere = leaves_the_question(update)
 
     async def work(unit: Unit) -> T:
         # Writing again re-activates someone who had blocked the bot.
@@ -33,6 +44,8 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
         seen = unit.user.last_seen_at
         if seen is None or unit.now - seen >= LAST_SEEN_STEP:
             unit.user.last_seen_at = unit.now
+        if elsewhere and unit.awaits_typed_answer():
+            unit.update_data(elsewhere=True)  # cleared when the question is asked again
         return await flow(unit, *args)
 
     return await runtime.run_unit(user.id, chat.id, work)

@@ -132,7 +132,7 @@ def _ask_question(
         "later": later,
         "at": unit.now.isoformat(),
     }
-    unit.update_data(**{MEMORY: memory})
+    unit.update_data(**{MEMORY: memory}, elsewhere=False)
     _say_question(unit, question_id, key)
 
 
@@ -161,6 +161,19 @@ async def typed_answer(unit: Unit, text: str) -> bool:
     answer = parse_answer(text)
     if pending is None or answer is None:
         return False
+    if unit.dialog.data.get("elsewhere"):
+        # Something else was asked since ("Erase everything?"): this yes may be meant for
+        # that. Ask the safety question again rather than take it.
+        _ask_question(
+            unit,
+            pending["question"],
+            pending["topic"],
+            answers=pending["answers"],
+            paused=pending["paused"],
+            later=pending["later"],
+            key="concern.ask_again",
+        )
+        return True
     if unit.now - datetime.fromisoformat(pending["at"]) > TYPED_WITHIN:
         return False
     await answer_question(unit, pending["question"], answer)

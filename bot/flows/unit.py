@@ -118,6 +118,11 @@ class Unit:
         self.dialog.version += 1
         self.dialog.updated_at = self.now
 
+    def awaits_typed_answer(self) -> bool:
+        """A yes / no question of the check or of the safety net waits for an answer."""
+        data = self.dialog.data
+        return bool(data.get("pending") or (data.get("concern") or {}).get("pending"))
+
     def update_data(self, **data: Any) -> None:
         self.dialog.data = {**self.dialog.data, **data}
         self.dialog.updated_at = self.now

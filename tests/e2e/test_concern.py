@@ -110,6 +110,23 @@ async def test_yes_mid_session_gives_the_emergency_advice_and_stops_it(
     assert after.message_id > advice.message_id
 
 
+async def test_a_yes_typed_after_another_command_asks_the_safety_question_again(
+    harness: Harness,
+) -> None:
+    user = harness.user(8111)
+    await seed_person(harness, 8111)
+    await user.send(TOPIC)
+    asked = await _concern_question(user)
+    await user.send("/delete")
+    await user.wait_for(has_button("pv:"))
+    await user.send("yes")  # meant for "Erase everything?", not for the bladder question
+    again = await user.wait_for(lambda m: has_button("sq:")(m) and m.message_id > asked.message_id)
+    assert button(again, "sq:") == button(asked, "sq:")
+    assert not any(_is_emergency(m) for m in user.messages() if m.message_id > asked.message_id)
+    await user.send("yes")  # now it answers the question on screen
+    await user.wait_for(_is_emergency)
+
+
 async def test_an_alarm_typed_mid_session_is_the_last_word_before_the_pain_question(
     harness: Harness,
 ) -> None:

@@ -14,7 +14,7 @@ import pytest
 from bot.botapi.state import StoredMessage
 from bot.botapi.userside import TelegramUser
 from bot.core.triage import Answer, Profile, applies_to, evaluate, load_bank, next_question
-from bot.db.models import Screening, TriageAnswer, User
+from bot.db.models import Dialog, Screening, TriageAnswer, User
 from content.schema.common import AgeBand, Level, Region
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import answer_no_until_offer, button, has_button, rows
@@ -246,3 +246,25 @@ async def test_onboarding_answers_typed_instead_of_tapped(harness: Harness) -> N
     await user.wait_for(has_button("tq:"))
     [person] = await rows(harness, User, id=5901)
     assert (person.consent, person.region, person.age_band) == ("given", "lower_back_leg", "65_74")
+
+
+async def test_a_yes_typed_after_another_command_is_not_taken_as_the_checks_answer(
+    harness: Harness,
+) -> None:
+    """A "yes" meant for "Erase everything?" must not answer the red-flag question above it."""
+    user = harness.user(5902)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49))
+    first = await user.wait_for(has_button("tq:"))
+    await user.send("/delete")
+    await user.wait_for(has_button("pv:"))
+    await user.send("yes")
+    again = await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > first.message_id)
+    assert button(again, "tq:") == button(first, "tq:"), "the same question, asked again"
+    since = [m for m in user.messages() if m.message_id > first.message_id]
+    assert not any(word in m.text.lower() for m in since for word in EMERGENCY_WORDS)
+    [dialog] = await rows(harness, Dialog, user_id=5902)
+    assert dialog.data["answers"] == {}, "nothing recorded for the question"
+    await user.send("no")  # now it is the answer to the question just asked
+    await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > again.message_id)
+    [dialog] = await rows(harness, Dialog, user_id=5902)
+    assert dialog.data["answers"] == {button(first, "tq:").split(":")[1]: "no"}
