@@ -21,14 +21,22 @@ Context = ContextTypes.DEFAULT_TYPE
 LAST_SEEN_STEP = timedelta(hours=1)
 # Buttons that answer a yes / no question of the check or of the safety net.
 QUESTION_BUTTONS = ("tq:", "sq:", "ob:", "tc:")
+# Commands that only show something and ask nothing: a "no" after them is still the answer.
+SHOW_ONLY = frozenset({"help", "progress", "report", "mydata"})
 
 
 def leaves_the_question(update: Update) -> bool:
-    """A command, or a button of anything else: a typed "yes" after it may mean that thing."""
+    """A command that asks something, or a button of anything else: a typed "yes" after it
+    may mean that thing, not the safety question further up."""
     message, query = update.message, update.callback_query
     if message is not None and message.text is not None:
-        return message.text.startswith("/")
-    return query is not None and not (query.data or "").startswith(QUESTION_BUTTONS)
+        words = message.text.removeprefix("/").split(maxsplit=1)
+        command = words[0].split("@")[0].casefold() if words else ""
+        return message.text.startswith("/") and command not in SHOW_ONLY
+    data = (query.data or "") if query is not None else ""
+    if data.startswith("go:"):  # a menu button: like its command
+        return data.removeprefix("go:") not in SHOW_ONLY
+    return query is not None and not data.startswith(QUESTION_BUTTONS)
 
 
 async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]], *args: Any) -> T:
