@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import pain as pain_core
 from bot.core import progression, routine
-from bot.core.controls import Control
+from bot.core.answers import Answer, parse_answer
+from bot.core.controls import Control, parse_control
 from bot.core.gate import Gate, rescreen_due
 from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
@@ -675,7 +676,14 @@ async def typed_note(unit: Unit, text: str) -> bool:
     session = await active_session(unit)
     if session is None or session.phase != "note":
         return False
-    await summarise(unit, session, note=text[:1000])
+    # "no", "nothing", "no note" typed is the No note button, not a note saying "no".
+    plain = " ".join(text.casefold().strip(" .!").split())
+    declined = (
+        plain in ("no note", "no notes")
+        or parse_answer(text) is Answer.NO
+        or parse_control(text) is Control.SKIP
+    )
+    await summarise(unit, session, note=None if declined else text[:1000])
     return True
 
 

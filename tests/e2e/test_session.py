@@ -192,6 +192,25 @@ async def test_text_that_is_no_score_is_told_to_give_a_number(harness: Harness) 
     await user.wait_for(has_button("pn:b:"))
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"), [("nope", None), ("No note.", None), ("calf felt tight", "calf felt tight")]
+)
+async def test_a_typed_no_to_the_note_is_no_note(
+    harness: Harness, typed: str, kept: str | None
+) -> None:
+    user = harness.user(2014)
+    await seed_person(harness, 2014)
+    await start_session(harness, user)
+    await user.send("stop")
+    after = await user.wait_for(has_button("pn:a:"))
+    await user.press(after, callback_data=button(after, "pn:a:")[:-1] + "3")
+    await user.wait_for(has_button("ss:nonote:"))
+    await user.send(typed)
+    await user.wait_for("Session summary")
+    [session] = await rows(harness, StretchSession, user_id=2014)
+    assert session.note == kept
+
+
 async def test_typing_stretch_without_the_slash_starts_a_session(harness: Harness) -> None:
     user = harness.user(2011)
     await seed_person(harness, 2011)
