@@ -91,6 +91,14 @@ async def start_session(harness: Harness, user: TelegramUser, pain: int = 4) -> 
     return await user.wait_for(has_button("ss:start:"))
 
 
+async def hold_first_stretch(harness: Harness, user: TelegramUser, user_id: int) -> StoredMessage:
+    """A person ready to stretch, in the first hold of a session; returns the countdown."""
+    await seed_person(harness, user_id)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    return await user.wait_for(has_button("ss:pause:"))
+
+
 async def tap(
     harness: Harness, user: TelegramUser, message: StoredMessage, data: str
 ) -> str | None:

@@ -29,6 +29,7 @@ from tests.e2e.helpers import (
     answer_no_until_offer,
     button,
     has_button,
+    hold_first_stretch,
     rows,
     seed_person,
     start_session,
@@ -63,10 +64,7 @@ def test_the_sentences_used_here_are_what_they_claim() -> None:
 
 async def test_a_topic_mid_hold_pauses_the_session_and_no_resumes_it(harness: Harness) -> None:
     user = harness.user(8101)
-    await seed_person(harness, 8101)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:pause:"))
+    await hold_first_stretch(harness, user, 8101)
     await user.send(TOPIC)
     asked = await _concern_question(user)
     assert _question_id(asked) == CHECKLIST
@@ -91,10 +89,7 @@ async def test_yes_mid_session_gives_the_emergency_advice_and_stops_it(
 ) -> None:
     harness = harness_any_db
     user = harness.user(8102)
-    await seed_person(harness, 8102)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:pause:"))
+    await hold_first_stretch(harness, user, 8102)
     await user.send(TOPIC)
     asked = await _concern_question(user)
     await user.press(asked, callback_data=f"sq:{CHECKLIST}:y")
@@ -131,10 +126,7 @@ async def test_an_alarm_typed_mid_session_is_the_last_word_before_the_pain_quest
     harness: Harness,
 ) -> None:
     user = harness.user(8110)
-    await seed_person(harness, 8110)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:pause:"))
+    await hold_first_stretch(harness, user, 8110)
     await user.send("my bum has gone numb since this morning")
     advice = await user.wait_for(_is_emergency)
     await user.wait_for(has_button("pn:a:"))
@@ -369,10 +361,7 @@ async def test_a_yes_mid_session_ends_it_and_offers_an_adapted_one(
 
 async def test_no_keeps_the_programme_and_resumes_the_session(harness: Harness) -> None:
     user = harness.user(8122)
-    await seed_person(harness, 8122)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:pause:"))
+    await hold_first_stretch(harness, user, 8122)
     await user.send("doc says i have osteoporosis")
     asked = await _concern_question(user)
     assert _question_id(asked) == "osteoporosis"

@@ -14,7 +14,15 @@ from content.loader import load_file
 from content.schema.common import Condition, Region
 from content.schema.stretches import Stretch, StretchFile
 from tests.e2e.conftest import FAST, Harness
-from tests.e2e.helpers import button, has_button, rows, seed_person, start_session, tap
+from tests.e2e.helpers import (
+    button,
+    has_button,
+    hold_first_stretch,
+    rows,
+    seed_person,
+    start_session,
+    tap,
+)
 
 LIBRARY = routine.load_library()
 ALL_IDS = [s.id for s in load_file(StretchFile, "stretches.yaml").stretches]
@@ -79,10 +87,7 @@ async def test_this_hurts_mid_hold_stops_at_once_and_nothing_later_arrives(
     harness: Harness,
 ) -> None:
     user = harness.user(2002)
-    await seed_person(harness, 2002)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    countdown = await user.wait_for(has_button("ss:hurt:"))
+    countdown = await hold_first_stretch(harness, user, 2002)
     await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
     how_bad = await user.wait_for(has_button("pn:h:"))
     holds = [t for t in await rows(harness, Timer, user_id=2002) if t.kind != "session_idle"]
@@ -103,10 +108,7 @@ async def test_this_hurts_mid_hold_stops_at_once_and_nothing_later_arrives(
 
 async def test_typing_ouch_does_what_the_button_does(harness: Harness) -> None:
     user = harness.user(2003)
-    await seed_person(harness, 2003)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:hurt:"))
+    await hold_first_stretch(harness, user, 2003)
     await user.send("ouch!!")
     await user.wait_for(has_button("pn:h:"))
     [session] = await rows(harness, StretchSession, user_id=2003)
@@ -115,10 +117,7 @@ async def test_typing_ouch_does_what_the_button_does(harness: Harness) -> None:
 
 async def test_this_hurts_answered_by_typing_the_score_and_the_place(harness: Harness) -> None:
     user = harness.user(2013)
-    await seed_person(harness, 2013)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for(has_button("ss:hurt:"))
+    await hold_first_stretch(harness, user, 2013)
     await user.send("it hurts")
     await user.wait_for(has_button("pn:h:"))
     await user.send("6")
@@ -131,10 +130,7 @@ async def test_this_hurts_answered_by_typing_the_score_and_the_place(harness: Ha
 
 async def test_pause_holds_the_timer_and_resume_finishes_the_hold(harness: Harness) -> None:
     user = harness.user(2004)
-    await seed_person(harness, 2004)
-    intro = await start_session(harness, user)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    countdown = await user.wait_for(has_button("ss:pause:"))
+    countdown = await hold_first_stretch(harness, user, 2004)
     await user.press(countdown, callback_data=button(countdown, "ss:pause:"))
     paused = await user.wait_for(has_button("ss:resume:"))
     before = len(user.messages())
