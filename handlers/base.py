@@ -11,6 +11,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.flows import concern
 from bot.flows.unit import Unit
 from bot.runtime import runtime_of
 
@@ -52,8 +53,8 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
         seen = unit.user.last_seen_at
         if seen is None or unit.now - seen >= LAST_SEEN_STEP:
             unit.user.last_seen_at = unit.now
-        if elsewhere and unit.awaits_typed_answer():
-            unit.update_data(elsewhere=True)  # cleared when the question is asked again
+        if elsewhere and concern.question_waiting(unit):
+            unit.leave_question()  # until the question is asked again
         return await flow(unit, *args)
 
     return await runtime.run_unit(user.id, chat.id, work)

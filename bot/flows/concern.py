@@ -132,8 +132,15 @@ def _ask_question(
         "later": later,
         "at": unit.now.isoformat(),
     }
-    unit.update_data(**{MEMORY: memory}, elsewhere=False)
+    unit.update_data(**{MEMORY: memory})
+    unit.question_asked()
     _say_question(unit, question_id, key)
+
+
+def question_waiting(unit: Unit) -> bool:
+    """A yes / no question of the check, or one asked here, waits for its answer."""
+    waiting_in_check = unit.dialog.flow == "triage" and unit.dialog.data.get("pending")
+    return bool(waiting_in_check or _memory(unit)["pending"])
 
 
 def remembered(unit: Unit) -> dict[str, Any]:
@@ -161,7 +168,9 @@ async def typed_answer(unit: Unit, text: str) -> bool:
     answer = parse_answer(text)
     if pending is None or answer is None:
         return False
-    if unit.dialog.data.get("elsewhere"):
+    if unit.now - datetime.fromisoformat(pending["at"]) > TYPED_WITHIN:
+        return False
+    if unit.question_left:
         # Something else was asked since ("Erase everything?"): this yes may be meant for
         # that. Ask the safety question again rather than take it.
         _ask_question(
@@ -174,8 +183,6 @@ async def typed_answer(unit: Unit, text: str) -> bool:
             key="concern.ask_again",
         )
         return True
-    if unit.now - datetime.fromisoformat(pending["at"]) > TYPED_WITHIN:
-        return False
     await answer_question(unit, pending["question"], answer)
     return True
 

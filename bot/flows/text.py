@@ -81,7 +81,7 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
     flow, step = unit.dialog.flow, unit.dialog.step
     if flow == "triage":
         answer = answers.parse_answer(text)
-        if answer is not None and unit.dialog.data.get("elsewhere"):
+        if answer is not None and unit.question_left:
             # Something else was asked since: this yes may be meant for that.
             unit.say(t("triage.question_again"))
             await triage_flow.repeat_question(unit)

@@ -138,7 +138,8 @@ async def ask_next(unit: Unit) -> None:
     if question is None:
         await finish(unit)
         return
-    unit.update_data(pending=question.id, elsewhere=False)
+    unit.update_data(pending=question.id)
+    unit.question_asked()
     asked = len(unit.dialog.data["answers"]) + 1
     unit.say(
         t("triage.question", number=asked, text=question.text),

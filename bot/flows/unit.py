@@ -118,10 +118,17 @@ class Unit:
         self.dialog.version += 1
         self.dialog.updated_at = self.now
 
-    def awaits_typed_answer(self) -> bool:
-        """A yes / no question of the check or of the safety net waits for an answer."""
-        data = self.dialog.data
-        return bool(data.get("pending") or (data.get("concern") or {}).get("pending"))
+    # A yes / no safety question waits, and something else was asked since ("Erase
+    # everything?"): a typed yes / no may be meant for that, so the question is asked again.
+    def leave_question(self) -> None:
+        self.update_data(question_left=True)
+
+    def question_asked(self) -> None:
+        self.update_data(question_left=False)
+
+    @property
+    def question_left(self) -> bool:
+        return bool(self.dialog.data.get("question_left"))
 
     def update_data(self, **data: Any) -> None:
         self.dialog.data = {**self.dialog.data, **data}
