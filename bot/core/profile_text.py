@@ -11,7 +11,7 @@ import re
 from content.schema.common import AgeBand, Region
 
 _REGION_WORDS: tuple[tuple[Region, re.Pattern[str]], ...] = (
-    (Region.LOWER_BACK_LEG, re.compile(r"\b(?:sciatica|legs?|thigh|calf|down (?:my|the|a) leg)\b")),
+    (Region.LOWER_BACK_LEG, re.compile(r"\b(?:sciatica|legs?|thigh|calf)\b")),
     (Region.NECK, re.compile(r"\b(?:neck|cervical)\b")),
     (
         Region.UPPER_BACK,
@@ -19,7 +19,7 @@ _REGION_WORDS: tuple[tuple[Region, re.Pattern[str]], ...] = (
     ),
     (
         Region.LOWER_BACK,
-        re.compile(r"\b(?:lower|low|lumbar|(?:bottom|small) of (?:my|the) back|lower back)\b"),
+        re.compile(r"\b(?:lower|low|lumbar|(?:bottom|small) of (?:my|the) back)\b"),
     ),
 )
 # Ages people type; anything outside is not an age.
