@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test chat migrate lint typecheck pytest bench bench-quick soak clean
+.PHONY: run test chat migrate lint typecheck pytest bench bench-quick soak train-safety clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# Retrain the safety net's meaning layer after changing its examples or statement files.
+train-safety: $(STAMP)
+	$(BIN)/python -m bot.meaning_training
 
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak

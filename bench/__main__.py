@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from bench import conversations, dispatch, holds, startup
+from bench import conversations, dispatch, holds, safety_net, startup
 from bench.conversations import LoadRun
 from bench.processes import REPO, load_average
 from bench.results import Figure, Report, Target, percentile
@@ -33,7 +33,7 @@ from bench.stack import postgres_available
 
 T = TypeVar("T")
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("conversations", "dispatch", "flood", "holds", "startup")
+SECTIONS = ("conversations", "dispatch", "flood", "holds", "startup", "safety_net")
 
 
 @dataclass(frozen=True)
@@ -371,6 +371,47 @@ class Bench:
                 f"{', '.join(startup.HEAVY)} is loaded by the start-up imports"
                 + (f"; loaded: {', '.join(loaded)}" if loaded else "")
                 + ")",
+            )
+        )
+
+    # --- measure 7 ------------------------------------------------------------------------
+    async def safety_net(self) -> None:
+        runs = [await safety_net.measure() for _ in range(self.sizes.startup_runs)]
+        echo = self.echo_latency
+        for layers, key in (("rules", "rules_seconds"), ("both_layers", "both_seconds")):
+            for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+                self.report.add(
+                    Figure(
+                        f"safety_net_{layers}_ms_per_message_{name}",
+                        "ms",
+                        [percentile(run[key], fraction) * 1000 for run in runs],
+                        [echo[name]] if name in echo else [],
+                        Target(15, "below") if layers == "both_layers" and name == "p99" else None,
+                        note=f"screening one message ({runs[0]['messages']} statements from "
+                        "tests/core/data, up to "
+                        f"{runs[0]['longest']} characters, in English, Spanish and German) with "
+                        + ("the phrase rules alone" if layers == "rules" else "both layers")
+                        + "; the baseline is the echo bot's reply latency",
+                    )
+                )
+        self.report.add(
+            Figure(
+                "safety_net_meaning_layer_rss_mb",
+                "MB",
+                [run["rss_after_mb"] - run["rss_before_mb"] for run in runs],
+                self.echo_rss,
+                Target(150, "below"),
+                note="what loading the meaning layer (encoder and weights) adds to the bot's "
+                "resident memory; the baseline is the echo bot's peak",
+            )
+        )
+        self.report.add(
+            Figure(
+                "safety_net_meaning_layer_load_s",
+                "s",
+                [run["load_seconds"] for run in runs],
+                note="loading the encoder in its background thread after start-up; until "
+                "it is ready the phrase rules answer alone",
             )
         )
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application
 
+from bot import meaning
 from bot.app import build_application, publish_commands
 from bot.config import ConfigError, Settings
 from bot.db.engine import check_reachable, make_engine, make_sessionmaker
@@ -95,6 +96,7 @@ async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
             "or try the bot offline with `python -m bot chat`."
         )
     runtime = await open_runtime(settings)
+    meaning.start_loading()  # checks its content now; the encoder loads in the background
     application = build_application(settings, runtime, polling=polling)
     try:
         await application.initialize()

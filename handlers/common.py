@@ -50,12 +50,15 @@ async def not_text(update: Update, context: Context) -> None:
 
 async def edited(update: Update, context: Context) -> None:
     """Edited messages are screened for red flags but not taken as answers."""
+    from bot import meaning
+    from bot.core import meaning as meaning_core
     from bot.core import safety
     from bot.flows.text import raise_alarm
 
     message = update.edited_message
     text = message.text if message and message.text else ""
-    alarm = safety.screen_text(safety.load_bank(), text) if text else None
+    found = meaning_core.classify(safety.load_bank(), text, meaning.reader()) if text else None
+    alarm = found.alarm if isinstance(found, safety.Concern) else found
 
     async def flow(unit: Unit) -> None:
         if alarm is not None:

@@ -36,6 +36,16 @@ def pg_admin(sql: str) -> None:
         pool.submit(asyncio.run, execute()).result()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def safety_meaning_layer() -> None:
+    """Load the safety net's meaning layer once, before any test, so that every test in this
+    process sees both layers (in the bot it loads in the background; racing it would make a
+    test's outcome depend on timing)."""
+    from bot import meaning
+
+    assert meaning.wait_until_ready() is not None, "the meaning layer did not load"
+
+
 @pytest.fixture(scope="session")
 def pg_available() -> bool:
     try:

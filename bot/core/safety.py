@@ -29,6 +29,7 @@ alarms. Where unsure, it alarms: a false alarm costs a message, a miss can cost 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -37,6 +38,7 @@ from functools import cache
 
 from bot.core import triage as triage_core
 from bot.core.answers import Answer
+from bot.core.typos import TypoFixer, words_in_patterns
 from content.loader import cached
 from content.schema.common import Level
 from content.schema.safety import CompiledConcern, CompiledPattern, CompiledPhrases, PhraseBank
@@ -49,6 +51,9 @@ class Alarm:
     condition: RedFlag
     pattern_id: str  # "<group>.<number>", for logs and tests; never shown to the person
     source: str  # the citation
+    # Someone else's emergency, happening now ("my dad is grey and sweaty, belly and back
+    # pain"): the advice is for them.
+    for_someone_else: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,22 @@ _LONG_RUNS = re.compile(r"([a-z])\1{2,}")
 _BREAKS = re.compile(r"\s*(?:\|\s*)+")
 
 
+_NORMALISED: dict[tuple[int, str], str] = {}  # both layers read one message: normalise once
+
+
 def normalise(bank: PhraseBank, text: str) -> str:
     """The message as the patterns see it: plain words, " | " between clauses."""
+    key = (id(bank), text)
+    words = _NORMALISED.get(key)
+    if words is None:
+        words = _normalise(bank, text)
+        if len(_NORMALISED) >= 256:
+            _NORMALISED.clear()
+        _NORMALISED[key] = words
+    return words
+
+
+def _normalise(bank: PhraseBank, text: str) -> str:
     phrases = bank.compiled
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
@@ -99,6 +118,7 @@ def normalise(bank: PhraseBank, text: str) -> str:
         text = phrases.filler.sub(" ", text)
     text = " ".join(text.split())
     text = phrases.spelling.sub(lambda found: phrases.spelling_map[found.group(0)], text)
+    text = _typo_fixer(bank).fix_text(text)
     for clause_break in phrases.clause_breaks:
         text = clause_break.sub(lambda found: f"| {found.group(0)}", text)
     return _BREAKS.sub(" | ", f" {text} ").strip(" |")
@@ -165,10 +185,27 @@ def _beyond(concern: Concern, alarm: Alarm) -> Concern | None:
 
 
 def _alarm(bank: PhraseBank, words: str) -> Alarm | None:
+    """The person's own most severe sign; else someone else's emergency happening now."""
+    found = _first_alarm(bank, words)
+    if found is not None:
+        others = found.level is Level.EMERGENCY and _only_someone_else(bank.compiled, words)
+        return replace(found, for_someone_else=True) if others else found
+    if not _happening_now(bank.compiled, words):
+        return None
+    theirs = _first_alarm(bank, words, anyone=True)
+    if theirs is None or theirs.level is not Level.EMERGENCY:
+        return None
+    return replace(theirs, for_someone_else=True)
+
+
+def _first_alarm(bank: PhraseBank, words: str, *, anyone: bool = False) -> Alarm | None:
     phrases = bank.compiled
     for compiled_group in phrases.groups:
         for pattern in compiled_group.patterns:
-            if all(_reported(phrases, part, words, pattern.unless) for part in pattern.parts):
+            if all(
+                _reported(phrases, part, words, pattern.unless, anyone=anyone)
+                for part in pattern.parts
+            ):
                 group = compiled_group.group
                 return Alarm(
                     level=group.level,
@@ -177,6 +214,13 @@ def _alarm(bank: PhraseBank, words: str) -> Alarm | None:
                     source=bank.sources[group.source],
                 )
     return None
+
+
+def _happening_now(phrases: CompiledPhrases, words: str) -> bool:
+    """The message places what it says in the present hours or days, not long ago."""
+    if phrases.happening_now is None or not phrases.happening_now.search(words):
+        return False
+    return phrases.long_ago is None or not phrases.long_ago.search(words)
 
 
 def _concerns(bank: PhraseBank, words: str, *, adapting: bool = False) -> Iterator[Concern]:
@@ -206,6 +250,24 @@ def _concerns(bank: PhraseBank, words: str, *, adapting: bool = False) -> Iterat
 
 
 _ORDERED: dict[int, tuple[CompiledConcern, ...]] = {}
+_TYPOS: dict[int, TypoFixer] = {}
+
+
+def _typo_fixer(bank: PhraseBank) -> TypoFixer:
+    """Built once per bank: the words its patterns look for are what typos are fixed to."""
+    if id(bank) not in _TYPOS:
+        spelled = json.dumps(
+            [
+                bank.macros,
+                [g.model_dump() for g in bank.groups],
+                [c.model_dump() for c in bank.concerns],
+            ]
+        )
+        targets = (
+            words_in_patterns([spelled]) | set(bank.spellings.values()) | set(bank.typo_targets)
+        )
+        _TYPOS[id(bank)] = TypoFixer(word for target in targets for word in target.split())
+    return _TYPOS[id(bank)]
 
 
 def _by_reach(phrases: CompiledPhrases) -> tuple[CompiledConcern, ...]:
@@ -345,6 +407,21 @@ def _already_emergency(
     )
 
 
+def about_someone_else(bank: PhraseBank, text: str) -> bool:
+    """Whether the message is about another person only ("my dad is grey and sweaty")."""
+    return _only_someone_else(bank.compiled, normalise(bank, text))
+
+
+def _only_someone_else(phrases: CompiledPhrases, words: str) -> bool:
+    return bool(phrases.other_people.search(words)) and not phrases.first_person.search(words)
+
+
+def describes_body(bank: PhraseBank, text: str) -> bool:
+    """Whether a message talks about the body or how it feels ("my back's stiff today")."""
+    body = bank.compiled.body
+    return body is not None and body.search(normalise(bank, text)) is not None
+
+
 def is_hurt_report(text: str, bank: PhraseBank | None = None) -> bool:
     """Whether a message typed during a session says that it hurts ("ouch", "that hurts")."""
     bank = bank or load_bank()
@@ -357,14 +434,27 @@ def _reported(
     pattern: re.Pattern[str],
     words: str,
     unless: re.Pattern[str] | None = None,
+    *,
+    anyone: bool = False,
 ) -> bool:
-    return any(_own_report(phrases, found, words, unless) for found in pattern.finditer(words))
+    return any(
+        _own_report(phrases, found, words, unless, anyone=anyone)
+        for found in pattern.finditer(words)
+    )
 
 
 def _own_report(
-    phrases: CompiledPhrases, found: re.Match[str], words: str, unless: re.Pattern[str] | None
+    phrases: CompiledPhrases,
+    found: re.Match[str],
+    words: str,
+    unless: re.Pattern[str] | None,
+    *,
+    anyone: bool = False,
 ) -> bool:
-    """Whether this match is the person reporting the sign now, not negating or quoting it."""
+    """Whether this match is the person reporting the sign now, not negating or quoting it.
+
+    ``anyone``: a report about someone else counts too.
+    """
     clause_start = words.rfind("|", 0, found.start()) + 1
     clause_end = words.find("|", found.end())
     before = words[clause_start : found.start()]
@@ -376,7 +466,7 @@ def _own_report(
         return False
     if unless is not None and unless.search(before + rest_of_clause):
         return False
-    return not _about_someone_else(phrases, before, rest_of_clause)
+    return anyone or not _about_someone_else(phrases, before, rest_of_clause)
 
 
 def _hypothetical(phrases: CompiledPhrases, before: str, rest_of_clause: str) -> bool:

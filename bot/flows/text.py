@@ -1,6 +1,8 @@
 """Typed text, in any state: the safety net first, then whatever the dialog is waiting for.
 
-Every message is screened for red flags in everyday words. EMERGENCY and URGENT phrasings
+Every message is screened for red flags in everyday words, by the phrase rules and, once
+it has loaded, the meaning layer beside them (bot/core/meaning.py), which can only add
+caution. EMERGENCY and URGENT phrasings
 get the advice at once (and stop a running session); then the conversation continues
 where it was. A message that only touches a red-flag topic gets one follow-up question
 (bot/flows/concern.py), asked last so it is the message on screen; a typed yes / no
@@ -9,7 +11,9 @@ answers it while it waits.
 
 from __future__ import annotations
 
+from bot import meaning
 from bot.core import answers, controls, profile_text, safety
+from bot.core import meaning as meaning_core
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
 from bot.flows import concern as concern_flow
@@ -25,7 +29,7 @@ LONG_MESSAGE = 1000
 async def on_text(unit: Unit, text: str) -> str | None:
     """Returns a command to run next when the text was one typed without its slash."""
     command = None
-    found = safety.classify_text(safety.load_bank(), text)
+    found = meaning_core.classify(safety.load_bank(), text, meaning.reader())
     concern = found if isinstance(found, safety.Concern) else None
     alarm = found.alarm if isinstance(found, safety.Concern) else found
     memory = concern_flow.remembered(unit)  # a reply below may change flow and drop it
@@ -49,6 +53,8 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
         unit.say(t("common.too_long"))
     elif safety.is_hurt_report(text):
         unit.say(t("session.hurt_outside_session"))
+    elif command is None and safety.describes_body(safety.load_bank(), text):
+        unit.say(t("common.symptom_noted"))  # it was read: no "please use the buttons"
     elif command is None:
         unit.say(t("common.not_understood"))
     return command
@@ -56,6 +62,8 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
 
 async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
     unit.say(t(f"triage.outcome_{alarm.level.value.lower()}"))
+    if alarm.for_someone_else:
+        unit.say(t("triage.alarm_for_someone_else"))
     unit.say(t("triage.alarm_from_text"))
     if unit.stores_data:
         unit.session.add(
@@ -118,7 +126,10 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
         if not await _typed_profile(unit, step, text) and hint:
-            unit.say(t("triage.use_buttons"))
+            # Say which answer is awaited; someone who wrote about their body hears it was read.
+            if safety.describes_body(safety.load_bank(), text):
+                unit.say(t("triage.body_noted"))
+            unit.say(t(f"triage.waiting_for_{step}"))
         return True
     return False
 

@@ -114,6 +114,14 @@ class Context(Strict):
     reassurances: tuple[str, ...] = ()
     # A change of state in the clause ("fine until today", "was fine") voids a reassurance.
     turns: tuple[str, ...] = ()
+    # Words that place a message in the present hours or days ("today", "since last night",
+    # "keeps tripping"): someone else's EMERGENCY sign said with one is their emergency now.
+    happening_now: tuple[str, ...] = ()
+    # ... unless the message places it long ago ("years ago", "back in 2008").
+    long_ago: tuple[str, ...] = ()
+    # Words about the body or how it feels: a message with one was about the person's
+    # health, and hears that it was read rather than "please use the buttons".
+    body_words: tuple[str, ...] = ()
 
 
 class ConcernTopic(Strict):
@@ -170,6 +178,9 @@ class CompiledPhrases:
     concerns: tuple[CompiledConcern, ...]  # file order
     reassurance: re.Pattern[str] | None
     turn: re.Pattern[str] | None
+    happening_now: re.Pattern[str] | None
+    long_ago: re.Pattern[str] | None
+    body: re.Pattern[str] | None
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,9 @@ class PhraseBank(Strict):
     fillers: tuple[str, ...] = ()
     # Variant (a word or a few words) -> the spelling the patterns use.
     spellings: dict[str, str]
+    # Words a typo is corrected to (bot/core/typos.py), beside the real words the macros and
+    # patterns spell out: the full forms of stems a pattern writes as "tingl\w*".
+    typo_targets: tuple[str, ...] = ()
     context: Context
     groups: Annotated[tuple[PhraseGroup, ...], Field(min_length=1)]
     # Mid-session "ouch": patterns for is_hurt_report, same rules for negation.
@@ -400,4 +414,7 @@ def _compile_bank(bank: PhraseBank) -> CompiledPhrases:
         concerns=concerns,
         reassurance=_alternatives(context.reassurances) if context.reassurances else None,
         turn=_alternatives(context.turns) if context.turns else None,
+        happening_now=_alternatives(context.happening_now) if context.happening_now else None,
+        long_ago=_alternatives(context.long_ago) if context.long_ago else None,
+        body=_alternatives(context.body_words) if context.body_words else None,
     )

@@ -73,12 +73,16 @@ who has read neither content/safety_phrases.yaml nor these files is the only hon
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bot import meaning
+from bot.core import meaning as meaning_core
 from bot.core import triage as triage_core
 from bot.core.answers import Answer
 from bot.core.safety import (
@@ -101,7 +105,8 @@ from content.schema.triage import RedFlag
 BANK = load_bank()
 TRIAGE = triage_core.load_bank()
 DATA = Path(__file__).parent / "data"
-FILES = (
+# The files the phrase rules were tuned on, each held to the bar by the rules alone.
+RULE_FILES = (
     "safety_statements.yaml",
     "safety_heldout_1.yaml",
     "safety_heldout_2.yaml",
@@ -110,6 +115,10 @@ FILES = (
     "safety_heldout_5.yaml",
     "safety_heldout_6.yaml",
 )
+# Every English file, held to the bar by both layers together (what a person meets).
+FILES = (*RULE_FILES, "safety_heldout_7.yaml")
+# Spanish and German: the rules are English, so only the meaning layer reads these.
+OTHER_LANGUAGES = ("safety_heldout_es.yaml", "safety_heldout_de.yaml")
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
 # For the others, alarms alone must not fall below what they scored when tuning ended.
@@ -118,11 +127,15 @@ ALARM_FLOOR = {
     "safety_heldout_4.yaml": 0.6,
     "safety_heldout_5.yaml": 0.9,
     "safety_heldout_6.yaml": 0.9,
+    "safety_heldout_7.yaml": 0.9,
 }
 MAX_QUESTIONS_ON_BENIGN = 0.15
-STATEMENTS = {name: yaml.safe_load((DATA / name).read_text(encoding="utf-8")) for name in FILES}
-RED_FLAGS: list[dict[str, str]] = [s for data in STATEMENTS.values() for s in data["red_flags"]]
-BENIGN: list[str] = [text for data in STATEMENTS.values() for text in data["benign"]]
+STATEMENTS = {
+    name: yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+    for name in (*FILES, *OTHER_LANGUAGES)
+}
+RED_FLAGS: list[dict[str, str]] = [s for n in RULE_FILES for s in STATEMENTS[n]["red_flags"]]
+BENIGN: list[str] = [text for name in RULE_FILES for text in STATEMENTS[name]["benign"]]
 EMERGENCIES = [s["text"] for s in RED_FLAGS if s["level"] == Level.EMERGENCY]
 ALARMED_EMERGENCIES = [
     s["text"]
@@ -139,26 +152,47 @@ MINIMUM_SIZES = {
     "safety_heldout_4.yaml": (40, 40, 60),
     "safety_heldout_5.yaml": (130, 75, 130),
     "safety_heldout_6.yaml": (140, 80, 140),
+    "safety_heldout_7.yaml": (200, 100, 200),
+    "safety_heldout_es.yaml": (95, 50, 65),
+    "safety_heldout_de.yaml": (95, 50, 65),
 }
 
+Classify = Callable[[str], Alarm | Concern | None]
+READ = meaning.wait_until_ready()
 
-def _alarmed(statement: dict[str, str]) -> bool:
+
+def rules(text: str) -> Alarm | Concern | None:
+    return classify_text(BANK, text)
+
+
+def both_layers(text: str) -> Alarm | Concern | None:
+    return meaning_core.classify(BANK, text, READ)
+
+
+LAYERS: dict[str, Classify] = {"rules alone": rules, "rules + meaning": both_layers}
+
+
+def _alarm_of(found: Alarm | Concern | None) -> Alarm | None:
+    return found.alarm if isinstance(found, Concern) else found
+
+
+def _alarmed(statement: dict[str, str], classify: Classify = rules) -> bool:
     """The alarm alone gives the expected level (EMERGENCY exactly; others at least)."""
-    alarm = screen_text(BANK, statement["text"])
+    alarm = _alarm_of(classify(statement["text"]))
     expected = Level(statement["level"])
     if expected is Level.EMERGENCY:
         return alarm is not None and alarm.level is Level.EMERGENCY
     return alarm is not None and alarm.level.severity >= expected.severity
 
 
-def _caught(text: str, expected: Level) -> bool:
+def _caught(text: str, expected: Level, classify: Classify = rules) -> bool:
     """An alarm at the level, or a follow-up question that can lead to it."""
-    found = classify_text(BANK, text)
+    found = classify(text)
     if expected is Level.CHECK_FIRST:  # only a question that adapts the routine will do
         return isinstance(found, Concern) and (
             adapts_routine(found.question_id) or bool(found.later)
         )
-    alarm = found.alarm if isinstance(found, Concern) else found
+    alarm = _alarm_of(found)
     if alarm is not None and (
         alarm.level is expected
         if expected is Level.EMERGENCY
@@ -168,11 +202,72 @@ def _caught(text: str, expected: Level) -> bool:
     return isinstance(found, Concern) and found.level.severity >= expected.severity
 
 
-def _asks(text: str) -> bool:
-    return isinstance(classify_text(BANK, text), Concern)
+def _asks(text: str, classify: Classify = rules) -> bool:
+    found = classify(text)
+    return isinstance(found, Concern) and found.alarm is None
 
 
-@pytest.mark.parametrize("name", FILES)
+@dataclass
+class Score:
+    """One file's figures under one layer: the fractions per level, and the benign misfires."""
+
+    alarmed: dict[Level, float]
+    caught: dict[Level, float]
+    counts: dict[Level, int]
+    false_alarms: list[str]
+    questions: list[str]
+    benign: int
+    missed_emergencies: list[str]
+
+
+def score(name: str, classify: Classify) -> Score:
+    red_flags, benign = STATEMENTS[name]["red_flags"], STATEMENTS[name]["benign"]
+    by_level: dict[Level, list[dict[str, str]]] = defaultdict(list)
+    for statement in red_flags:
+        by_level[Level(statement["level"])].append(statement)
+    return Score(
+        alarmed={
+            level: sum(_alarmed(s, classify) for s in items) / len(items)
+            for level, items in by_level.items()
+        },
+        caught={
+            level: sum(_caught(s["text"], level, classify) for s in items) / len(items)
+            for level, items in by_level.items()
+        },
+        counts={level: len(items) for level, items in by_level.items()},
+        false_alarms=[text for text in benign if _alarm_of(classify(text)) is not None],
+        questions=[text for text in benign if _asks(text, classify)],
+        benign=len(benign),
+        missed_emergencies=[
+            s["text"]
+            for s in by_level[Level.EMERGENCY]
+            if not _caught(s["text"], Level.EMERGENCY, classify)
+        ],
+    )
+
+
+def _print(name: str, layer: str, found: Score, *, details: bool) -> None:
+    print(f"\n  {name}  ({layer})")
+    for level in sorted(found.counts, key=lambda level: -level.severity):
+        print(
+            f"  {level.value:<11} alarm {found.alarmed[level]:6.1%}  caught"
+            f" {found.caught[level]:6.1%}  ({found.counts[level]} statements)"
+        )
+    print(
+        f"  false alarms      {len(found.false_alarms) / found.benign:6.1%}"
+        f"  ({len(found.false_alarms)} of {found.benign})"
+    )
+    print(f"  questions asked   {len(found.questions) / found.benign:6.1%}  on benign messages")
+    if details:
+        for text in found.false_alarms:
+            print(f"    false alarm: {text!r}")
+        for text in found.questions:
+            print(f"    question on: {text!r}")
+        for text in found.missed_emergencies:
+            print(f"    missed emergency: {text!r}")
+
+
+@pytest.mark.parametrize("name", (*FILES, *OTHER_LANGUAGES))
 def test_each_statement_file_is_big_enough_to_mean_something(name: str) -> None:
     red_flags, benign = STATEMENTS[name]["red_flags"], STATEMENTS[name]["benign"]
     least_red, least_emergency, least_benign = MINIMUM_SIZES[name]
@@ -184,49 +279,61 @@ def test_each_statement_file_is_big_enough_to_mean_something(name: str) -> None:
         RedFlag(statement["condition"])  # every label is a real condition
 
 
+def _meets_the_bar(found: Score) -> None:
+    assert not found.missed_emergencies, (
+        f"emergencies neither alarmed nor asked about: {found.missed_emergencies}"
+    )
+    for level in (Level.URGENT, Level.SEE_GP, Level.CHECK_FIRST):
+        assert found.caught.get(level, 1.0) >= 0.95, level
+    assert len(found.false_alarms) / found.benign <= 0.05
+    assert len(found.questions) / found.benign <= MAX_QUESTIONS_ON_BENIGN, "nagging"
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_recall_and_false_alarms_meet_the_bar(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    red_flags, benign = STATEMENTS[name]["red_flags"], STATEMENTS[name]["benign"]
-    by_level: dict[Level, list[dict[str, str]]] = defaultdict(list)
-    for statement in red_flags:
-        by_level[Level(statement["level"])].append(statement)
-    alarmed = {level: sum(map(_alarmed, items)) / len(items) for level, items in by_level.items()}
-    caught = {
-        level: sum(_caught(s["text"], level) for s in items) / len(items)
-        for level, items in by_level.items()
-    }
-    false_alarms = [text for text in benign if screen_text(BANK, text) is not None]
-    false_alarm_rate = len(false_alarms) / len(benign)
-    questions = [text for text in benign if _asks(text)]
+    """Both layers, as a person meets them; and the rules alone on the files they were tuned on.
+    The figures of each layer are printed, so a change shows what each layer adds."""
+    by_layer = {layer: score(name, classify) for layer, classify in LAYERS.items()}
     with capsys.disabled():
-        print(f"\n  {name}" + ("" if name in ALARM_TUNED else "  (alarms not tuned to 100%)"))
-        for level, items in sorted(by_level.items(), key=lambda item: -item[0].severity):
-            print(
-                f"  {level.value:<10} alarm {alarmed[level]:6.1%}  caught {caught[level]:6.1%}"
-                f"  ({len(items)} statements)"
-            )
-        print(f"  false alarms     {false_alarm_rate:6.1%}  ({len(false_alarms)} of {len(benign)})")
-        print(f"  questions asked  {len(questions) / len(benign):6.1%}  on benign messages")
-        for text in false_alarms:
-            print(f"    false alarm: {text!r}")
-        for text in questions:
-            print(f"    question on: {text!r}")
-    missed = [
-        s["text"] for s in by_level[Level.EMERGENCY] if not _caught(s["text"], Level.EMERGENCY)
-    ]
-    assert not missed, f"emergencies neither alarmed nor asked about: {missed}"
-    for level in (Level.URGENT, Level.SEE_GP, Level.CHECK_FIRST):
-        assert caught.get(level, 1.0) >= 0.95, level
-    assert false_alarm_rate <= 0.05
-    assert len(questions) / len(benign) <= MAX_QUESTIONS_ON_BENIGN, "nagging"
+        for layer, found in by_layer.items():
+            _print(name, layer, found, details=layer == "rules + meaning")
+    combined = by_layer["rules + meaning"]
+    _meets_the_bar(combined)
+    if name in RULE_FILES:
+        _meets_the_bar(by_layer["rules alone"])
     if name in ALARM_TUNED:
-        unalarmed = [s["text"] for s in by_level[Level.EMERGENCY] if not _alarmed(s)]
+        alone = by_layer["rules alone"]
+        unalarmed = [
+            s["text"]
+            for s in STATEMENTS[name]["red_flags"]
+            if s["level"] == Level.EMERGENCY and not _alarmed(s)
+        ]
         assert not unalarmed, f"missed emergencies: {unalarmed}"
-        assert alarmed[Level.URGENT] >= 0.95
+        assert alone.alarmed[Level.URGENT] >= 0.95
     else:
-        assert alarmed[Level.EMERGENCY] >= ALARM_FLOOR[name]
+        assert combined.alarmed[Level.EMERGENCY] >= ALARM_FLOOR[name]
+
+
+# What the meaning layer holds in Spanish and German, where the rules read nothing: figures
+# as they stood when tuning ended, so a change that loses ground fails.
+OTHER_LANGUAGE_FLOOR = {
+    "safety_heldout_es.yaml": {"caught": 0.75, "false_alarms": 0.05},
+    "safety_heldout_de.yaml": {"caught": 0.75, "false_alarms": 0.06},
+}
+
+
+@pytest.mark.parametrize("name", OTHER_LANGUAGES)
+def test_the_meaning_layer_reads_spanish_and_german(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = score(name, both_layers)
+    with capsys.disabled():
+        _print(name, "rules + meaning", found, details=True)
+    floor = OTHER_LANGUAGE_FLOOR[name]
+    assert found.caught[Level.EMERGENCY] >= floor["caught"]
+    assert len(found.false_alarms) / found.benign <= floor["false_alarms"]
 
 
 @pytest.mark.parametrize("name", FILES)
