@@ -319,8 +319,8 @@ def test_recall_and_false_alarms_meet_the_bar(
 # What the meaning layer holds in Spanish and German, where the rules read nothing: figures
 # as they stood when tuning ended, so a change that loses ground fails.
 OTHER_LANGUAGE_FLOOR = {
-    "safety_heldout_es.yaml": {"caught": 0.75, "false_alarms": 0.05},
-    "safety_heldout_de.yaml": {"caught": 0.75, "false_alarms": 0.06},
+    "safety_heldout_es.yaml": {"caught": 0.9, "false_alarms": 0.02},
+    "safety_heldout_de.yaml": {"caught": 0.9, "false_alarms": 0.02},
 }
 
 
