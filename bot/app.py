@@ -71,7 +71,8 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
     if settings.paid_broadcast and paid:
         # The library keeps that limit in a private attribute: fail at start, not silently,
         # if a new version moves it.
-        assert isinstance(getattr(limiter, "_apb_limiter", None), AsyncLimiter)
+        if not isinstance(getattr(limiter, "_apb_limiter", None), AsyncLimiter):
+            raise RuntimeError("python-telegram-bot's AIORateLimiter has no paid limiter")
         limiter._apb_limiter = AsyncLimiter(max_rate=paid * FLOOD_MARGIN, time_period=1)
     return limiter
 

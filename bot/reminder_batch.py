@@ -1,9 +1,10 @@
 """Many reminders due at once: one transaction for a whole batch, then the sends side by side.
 
 The dispatcher (:meth:`bot.runtime.Runtime.dispatch_forever`) claims due timers in batches;
-the reminder timers among them come here instead of running one unit of work each (a unit
-costs about 30 statements' worth of work per reminder: python -m bench, dispatch). For a
-batch:
+the reminder timers among them come here instead of running one unit of work each (as
+units they cost 2.2 ms of CPU each on SQLite and 3.9 on PostgreSQL, as a batch 0.4:
+python -m bench, dispatch). A person with other timers due too stays on the single path,
+so their timers keep their order. For a batch:
 
 1. Take the people's locks: anyone with an update or a timer in flight in this process, and
    on PostgreSQL anyone whose lock another transaction holds (``pg_try_advisory_xact_lock``,
