@@ -27,6 +27,7 @@ from typing import TypeVar
 
 from bench import conversations, dispatch, holds, safety_net, startup
 from bench.conversations import LoadRun
+from bench.dispatch import DispatchRun
 from bench.processes import REPO, load_average
 from bench.results import Figure, Report, Target, percentile
 from bench.stack import postgres_available
@@ -34,6 +35,7 @@ from bench.stack import postgres_available
 T = TypeVar("T")
 RESULTS = REPO / "bench" / "results"
 SECTIONS = ("conversations", "dispatch", "flood", "holds", "startup", "safety_net")
+DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 @dataclass(frozen=True)
@@ -204,16 +206,33 @@ class Bench:
     # --- measure 3 ------------------------------------------------------------------------
     async def dispatch(self) -> None:
         sizes = self.sizes
-        runs = await self.repeat(
-            f"{sizes.reminders} reminders",
-            lambda: dispatch.run_dispatch(
-                self.scratch, "sqlite", sizes.reminders, flood=False, budget=sizes.dispatch_budget
-            ),
-        )
         people = f"{sizes.reminders:,}".replace(",", "_")
+        for database in self.databases:
+            try:
+                runs = await self.repeat(
+                    f"{sizes.reminders} reminders, {database}",
+                    partial(
+                        dispatch.run_dispatch,
+                        self.scratch,
+                        database,
+                        sizes.reminders,
+                        flood=False,
+                        budget=sizes.dispatch_budget,
+                    ),
+                )
+            except Exception as error:
+                if database == "sqlite":
+                    raise
+                self.failures.append(f"reminders on {database}")
+                self.report.note(f"reminders on {database} failed: {error!r}")
+                continue
+            self._dispatch_figures(database, people, runs)
+
+    def _dispatch_figures(self, database: str, people: str, runs: list[DispatchRun]) -> None:
+        sizes = self.sizes
         for run in runs:
             self.report.note(
-                f"reminders, sqlite: {run.sent:,} of {run.due:,} delivered in "
+                f"reminders, {database}: {run.sent:,} of {run.due:,} delivered in "
                 f"{run.seconds:.1f} s ({run.cpu_seconds * 1000 / max(1, run.sent):.1f} ms of "
                 f"CPU each); {run.recorded:,} recorded as sent; bot memory "
                 f"{run.idle_rss_mb:.0f} MB before they were due, {run.peak_rss_mb:.0f} MB at "
@@ -225,29 +244,31 @@ class Bench:
             if any(run.sent < run.due for run in runs)
             else ""
         )
+        suffix = "" if database == "sqlite" else f"_{database}"
         self.report.add(
             Figure(
-                f"reminders_per_s_{people}_due",
+                f"reminders_per_s_{people}_due{suffix}",
                 "reminders/s",
                 [run.rate for run in runs],
                 self.echo_rate,
                 Target(1000, "min"),
                 note=f"{sizes.reminders:,} people with a reminder all due at the same moment, "
-                "emulator flood limit off, bot limiter off, SQLite; from the moment they are "
-                "due to the last one delivered; the baseline is the echo bot's replies per "
-                f"second in the largest conversation run{budget_note}",
+                f"emulator flood limit off, bot limiter off, {DATABASE_NAMES[database]}; from "
+                "the moment they are due to the last one delivered; the baseline is the echo "
+                "bot's replies per second in the largest conversation run"
+                f"{budget_note}",
             )
         )
         self.report.add(
             Figure(
-                f"bot_peak_rss_{people}_people",
+                f"bot_peak_rss_{people}_people{suffix}",
                 "MB",
                 [run.peak_rss_mb for run in runs],
                 self.echo_rss,
                 Target(150, "below"),
                 note="peak resident memory (VmHWM) of the bot process while the reminders "
-                "were dispatched; the baseline is the echo bot's peak in the largest "
-                "conversation run",
+                f"were dispatched ({DATABASE_NAMES[database]}); the baseline is the echo "
+                "bot's peak in the largest conversation run",
             )
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import BotCommand, Message, Update
 from telegram.error import TelegramError
@@ -29,7 +30,8 @@ from bot.flows import session as session_flow
 from bot.http import AiohttpRequest
 from bot.metrics import MeteredRequest
 from bot.processing import PerUserUpdateProcessor
-from bot.runtime import Runtime
+from bot.reminder_batch import fire_reminders
+from bot.runtime import Runtime, paid_broadcast_rate
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
 
@@ -58,6 +60,23 @@ PUBLISHED_COMMANDS = (
 FLOOD_MARGIN = 0.97
 
 
+def rate_limiter(settings: Settings) -> AIORateLimiter:
+    """python-telegram-bot's limiter: FLOOD_LIMIT_PER_SECOND for every send, and for sends
+    with allow_paid_broadcast (reminders, with PAID_BROADCAST) its own limit, by default
+    Telegram's 1,000 a second, here this instance's share of it."""
+    limiter = AIORateLimiter(
+        overall_max_rate=settings.flood_limit_per_second * FLOOD_MARGIN, max_retries=3
+    )
+    paid = paid_broadcast_rate(settings)
+    if settings.paid_broadcast and paid:
+        # The library keeps that limit in a private attribute: fail at start, not silently,
+        # if a new version moves it.
+        if not isinstance(getattr(limiter, "_apb_limiter", None), AsyncLimiter):
+            raise RuntimeError("python-telegram-bot's AIORateLimiter has no paid limiter")
+        limiter._apb_limiter = AsyncLimiter(max_rate=paid * FLOOD_MARGIN, time_period=1)
+    return limiter
+
+
 def build_application(settings: Settings, runtime: Runtime, *, polling: bool = True) -> Application:
     assert settings.token is not None
     builder = ApplicationBuilder()
@@ -78,11 +97,7 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
                 AiohttpRequest(connection_pool_size=2, read_timeout=30.0), runtime.metrics
             )
         )
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.flood_limit_per_second * FLOOD_MARGIN, max_retries=3
-            )
-        )
+        .rate_limiter(rate_limiter(settings))
         .concurrent_updates(PerUserUpdateProcessor(runtime.locks, settings.max_concurrent_updates))
         .build()
     )
@@ -114,6 +129,7 @@ def _register_timers(runtime: Runtime) -> None:
     runtime.register_timer("session_idle", session_flow.on_idle)
     runtime.register_timer(privacy_flow.LEFTOVER_TIMER, privacy_flow.on_leftover)
     runtime.register_timer(reminders_flow.TIMER_KIND, reminders_flow.on_reminder)
+    runtime.register_batch(reminders_flow.TIMER_KIND, fire_reminders)
 
 
 def register_handlers(application: Application) -> None:

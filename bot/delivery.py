@@ -88,6 +88,55 @@ class Delivery:
                 return
             await self._settle([(row, outcome if isinstance(outcome, Message) else None)], [], None)
 
+    async def send_many(
+        self,
+        rows: Sequence[Outbox],
+        *,
+        concurrency: int,
+        settled: Callable[[Outbox], None] | None = None,
+        go_on: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Deliver freshly committed rows of different people (one each), side by side.
+
+        A row accepted by Telegram is deleted together with the others accepted while the
+        previous delete ran: one statement for many, and still only the sends in flight or
+        waiting for that delete are repeated by a kill, at most one per person.
+        ``settled(row)`` is called once the row is deleted or left for a retry. Once
+        ``go_on()`` is false (shutting down) no new send starts: those rows stay in the
+        outbox for whoever takes them next.
+        """
+        gate = asyncio.Semaphore(concurrency)
+        accepted: list[tuple[Outbox, Message | None]] = []
+        deleting = asyncio.Lock()
+
+        async def deliver(row: Outbox) -> None:
+            try:
+                async with gate:
+                    if not go_on():
+                        return
+                    outcome = await self._send(row.method, row.params, parse=bool(row.tag))
+                if isinstance(outcome, timedelta):
+                    await self._settle([], [(row, outcome)], None)
+                elif outcome == "blocked":
+                    await self._settle([], [], row.user_id)
+                else:
+                    accepted.append((row, outcome if isinstance(outcome, Message) else None))
+                    # The lock is fair: once this holds it, the row is deleted (in this group
+                    # or in one before it).
+                    async with deleting:
+                        if accepted:
+                            group = accepted[:]
+                            accepted.clear()
+                            await self._settle(group, [], None)
+            except Exception:
+                # The row stays in the outbox: the sweeper sends it when its lease ends.
+                log.exception("could not deliver or record an outbox row")
+            finally:
+                if settled is not None:
+                    settled(row)
+
+        await asyncio.gather(*(deliver(row) for row in rows))
+
     async def _send(
         self, method: str, params: dict[str, Any], parse: bool = True
     ) -> Message | str | timedelta:

@@ -63,6 +63,26 @@ class UserLocks:
                 del self._users[key]
                 del self._locks[key]
 
+    async def take_if_free(self, key: int) -> bool:
+        """Take the person's lock only if nothing of theirs holds or waits for it.
+
+        Never waits: a free lock is acquired without suspending, so nothing can come
+        between the check and the taking. Hand it back with :meth:`give_back`.
+        """
+        if key in self._users:
+            return False
+        lock = self._locks[key] = asyncio.Lock()
+        self._users[key] = 1
+        await lock.acquire()
+        return True
+
+    def give_back(self, key: int) -> None:
+        self._locks[key].release()
+        self._users[key] -= 1
+        if self._users[key] == 0:
+            del self._users[key]
+            del self._locks[key]
+
     def __len__(self) -> int:
         return len(self._locks)
 

@@ -39,8 +39,11 @@ from bot.processing import UserLocks
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TimerHandler = Callable[[Unit, Timer], Awaitable[None]]
+# Runs many claimed timers of one kind at once; returns those to run one at a time instead.
+BatchHandler = Callable[["Runtime", list[Timer]], Awaitable[list[Timer]]]
 
 IDLE_POLL_SECONDS = 1.0
+CLAIM_BATCH = 500
 # Statements every unit runs, built once: SQLAlchemy spends about as long building a statement
 # (and its cache key) as running it on SQLite (python -m bench, conversations).
 PERSON_AND_DIALOG = (
@@ -110,6 +113,7 @@ class Runtime:
     locks: UserLocks = field(default_factory=UserLocks)
     delivery: Delivery | None = None
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     instance: str = field(default_factory=default_instance_name)
     metrics: Metrics = field(default_factory=Metrics)
     timers_fired: int = 0
@@ -196,6 +200,7 @@ class Runtime:
                 )
                 session.add(dialog)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
+            unit.paid_broadcast = self.settings.paid_broadcast
             if self.delivery is not None:
                 # Leased from now, not from the start: a wait for a pool connection or a lock
                 # must not leave the lease already expired at commit.
@@ -221,7 +226,19 @@ class Runtime:
     def wake(self) -> None:
         self._wake.set()
 
-    async def claim_due_timers(self, limit: int = 500) -> list[Timer]:
+    @property
+    def claim_batch(self) -> int:
+        """How many due timers to claim at once: no more than the flood limit lets this
+        instance send in half a lease, or a batch's last messages would be taken over (and
+        sent again) by another instance while they still wait for the limiter."""
+        rate = self.settings.flood_limit_per_second
+        if self.settings.paid_broadcast:
+            rate = paid_broadcast_rate(self.settings)
+        if not rate:
+            return CLAIM_BATCH
+        return max(1, min(CLAIM_BATCH, int(rate * self.settings.claim_lease_seconds / 2)))
+
+    async def claim_due_timers(self, limit: int = CLAIM_BATCH) -> list[Timer]:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             due = (
@@ -293,6 +310,29 @@ class Runtime:
         async with self._firing:
             await self.fire(timer)
 
+    async def _fire_all(self, timers: list[Timer]) -> None:
+        """Kinds with a batch handler run as a batch; the rest, and whatever a batch hands
+        back, one unit of work each. A person with other timers due as well keeps them all
+        on that path, in the order they were claimed (a session closed for idling before the
+        reminder that it held back, say)."""
+        others = {timer.user_id for timer in timers if timer.kind not in self.batch_handlers}
+        by_kind: dict[str, list[Timer]] = {}
+        single: list[Timer] = []
+        for timer in timers:
+            if timer.kind in self.batch_handlers and timer.user_id not in others:
+                by_kind.setdefault(timer.kind, []).append(timer)
+            else:
+                single.append(timer)
+
+        async def batch(kind: str, claimed: list[Timer]) -> None:
+            left = await self.batch_handlers[kind](self, claimed)
+            await asyncio.gather(*(self._fire_bounded(timer) for timer in left))
+
+        await asyncio.gather(
+            *(self._fire_bounded(timer) for timer in single),
+            *(batch(kind, claimed) for kind, claimed in by_kind.items()),
+        )
+
     async def seconds_to_next_timer(self) -> float:
         async with self.sessions() as session:
             earliest = (await session.execute(select(func.min(Timer.due_at)))).scalar()
@@ -305,9 +345,9 @@ class Runtime:
         while not self._stopping:
             try:
                 self._wake.clear()
-                timers = await self.claim_due_timers()
+                timers = await self.claim_due_timers(self.claim_batch)
                 if timers:
-                    await asyncio.gather(*(self._fire_bounded(timer) for timer in timers))
+                    await self._fire_all(timers)
                 assert self.delivery is not None
                 await self.delivery.sweep()
                 if timers:
@@ -328,6 +368,9 @@ class Runtime:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:
                 pass
+
+    def dispatching(self) -> bool:
+        return not self._stopping
 
     def stop_dispatch(self) -> None:
         """Finish the timers in hand, then leave the loop (unclaimed rows wait for the next run)."""
@@ -350,6 +393,23 @@ class Runtime:
 
     def register_timer(self, kind: str, handler: TimerHandler) -> None:
         self.timer_handlers[kind] = handler
+
+    def register_batch(self, kind: str, handler: BatchHandler) -> None:
+        """``kind``'s timers due together also run as one batch (the single handler stays
+        for what the batch hands back)."""
+        self.batch_handlers[kind] = handler
+
+
+# Telegram's limits: 30 messages a second, 1,000 with allow_paid_broadcast (Bot API 7.11).
+FREE_MESSAGES_PER_SECOND = 30.0
+PAID_MESSAGES_PER_SECOND = 1000.0
+
+
+def paid_broadcast_rate(settings: Settings) -> float:
+    """This instance's share of the paid limit: the share of the free one it was given
+    (FLOOD_LIMIT_PER_SECOND of 30); 0 when the limiter is off."""
+    share = settings.flood_limit_per_second / FREE_MESSAGES_PER_SECOND
+    return PAID_MESSAGES_PER_SECOND * share
 
 
 def runtime_of(bot_data: dict[str, Any]) -> Runtime:

@@ -351,7 +351,12 @@ class EmulatedBotApi:
         chat_id = params.chat_id_number()
         chat = self.state.chats.get(chat_id) if chat_id is not None else None
         is_group = chat is not None and chat.type != "private"
-        retry_after = self.flood.check(chat_id, is_group=is_group, now=self.flood.clock())
+        retry_after = self.flood.check(
+            chat_id,
+            is_group=is_group,
+            now=self.flood.clock(),
+            paid=params.flag("allow_paid_broadcast"),
+        )
         if retry_after is not None:
             self.counters.flood_limited += 1
             raise ApiError(
@@ -429,6 +434,7 @@ class EmulatedBotApi:
         message = self.state.store_message(
             chat, content, sender=self.state.bot_user, from_bot=True, reply_to=reply_to
         )
+        message.paid_broadcast = params.flag("allow_paid_broadcast")
         if markup is not None and "keyboard" in markup:
             chat.reply_keyboard = markup
         elif markup is not None and markup.get("remove_keyboard"):

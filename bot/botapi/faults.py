@@ -202,6 +202,8 @@ class FloodSettings:
     chat_burst: int = 5  # private chats: Telegram tolerates short bursts above 1/s
     chat_per_second: float = 1.0
     group_per_minute: float = 20.0
+    # With allow_paid_broadcast (Bot API 7.11) the overall limit is 1,000 a second.
+    paid_per_second: float = 1000.0
 
 
 class FloodLimiter:
@@ -212,6 +214,7 @@ class FloodLimiter:
         self.clock: Callable[[], float] = time.monotonic
         self.settings = FloodSettings()
         self._global: _Bucket | None = None
+        self._paid: _Bucket | None = None
         self._chats: dict[int, _Bucket] = {}
 
     @property
@@ -227,7 +230,7 @@ class FloodLimiter:
             if isinstance(current, bool):
                 value = value is True or str(value).lower() in ("true", "1")
             setattr(self.settings, key, type(current)(value))
-        self._global = None
+        self._global = self._paid = None
         self._chats.clear()
         return self.settings
 
@@ -237,13 +240,25 @@ class FloodLimiter:
     def disable(self) -> FloodSettings:
         return self.configure(enabled=False)
 
-    def check(self, chat_id: int | None, *, is_group: bool, now: float) -> int | None:
-        """``retry_after`` seconds if this send is over a limit, else None (and count it)."""
+    def check(
+        self, chat_id: int | None, *, is_group: bool, now: float, paid: bool = False
+    ) -> int | None:
+        """``retry_after`` seconds if this send is over a limit, else None (and count it).
+
+        ``paid``: sent with allow_paid_broadcast, so counted against the paid overall limit
+        instead of the free one (the per-chat limits stay)."""
         settings = self.settings
-        if self._global is None:
-            per_second = settings.global_per_second
-            self._global = _Bucket(per_second, per_second, per_second, now)
-        buckets = [self._global]
+        if paid:
+            if self._paid is None:
+                per_second = settings.paid_per_second
+                self._paid = _Bucket(per_second, per_second, per_second, now)
+            overall = self._paid
+        else:
+            if self._global is None:
+                per_second = settings.global_per_second
+                self._global = _Bucket(per_second, per_second, per_second, now)
+            overall = self._global
+        buckets = [overall]
         if chat_id is not None:
             bucket = self._chats.get(chat_id)
             if bucket is None:

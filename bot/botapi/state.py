@@ -557,7 +557,7 @@ def photo_sizes(files: FileStore, data: bytes, width: int, height: int) -> list[
 class StoredMessage:
     """One message as the real API would return it, kept current through edits."""
 
-    __slots__ = ("bot_index", "chat", "data", "deleted", "from_bot")
+    __slots__ = ("bot_index", "chat", "data", "deleted", "from_bot", "paid_broadcast")
 
     def __init__(self, chat: ChatState, data: JsonDict, *, from_bot: bool) -> None:
         self.chat = chat
@@ -565,6 +565,8 @@ class StoredMessage:
         self.from_bot = from_bot
         self.deleted = False
         self.bot_index = -1  # position among the bot's messages in its chat
+        # Sent with allow_paid_broadcast (Bot API 7.11); Telegram does not echo it back.
+        self.paid_broadcast = False
 
     @property
     def message_id(self) -> int:

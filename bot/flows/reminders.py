@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from bot.core import schedule
 from bot.core.schedule import ZoneChoice
@@ -105,10 +107,14 @@ def slot_of(timer: Timer) -> datetime:
     return datetime.fromisoformat(slot) if slot else timer.due_at
 
 
+def booking(due: datetime, *, slot: datetime | None = None) -> dict[str, Any]:
+    """A reminder timer's payload: the regular time it stands for, and whether it is a snooze."""
+    return {"slot": (slot or due).astimezone(UTC).isoformat(), "snoozed": slot is not None}
+
+
 async def book(unit: Unit, due: datetime, *, slot: datetime | None = None) -> None:
     """Make the person's one reminder timer due at ``due`` (replacing any other)."""
-    payload = {"slot": (slot or due).astimezone(UTC).isoformat(), "snoozed": slot is not None}
-    await unit.schedule(timer_key(unit.user.id), TIMER_KIND, due, payload)
+    await unit.schedule(timer_key(unit.user.id), TIMER_KIND, due, booking(due, slot=slot))
 
 
 # --- keyboards ---------------------------------------------------------------------------------
@@ -503,52 +509,130 @@ async def skip(unit: Unit, stamp: int) -> str | None:
 
 
 # --- the reminder itself -----------------------------------------------------------------------
-async def on_reminder(unit: Unit, timer: Timer) -> None:
-    """The timer ``reminder:<user id>`` is due: send at most one message, book the next."""
-    reminder = await reminder_of(unit)
-    if reminder is None or not reminder.enabled:
-        return
-    if not unit.stores_data:
-        await unit.session.delete(reminder)
-        return
-    if not unit.user.active:
-        reminder.enabled, reminder.paused_reason = False, "blocked"
-        log.info("reminders paused for user %s: the bot is blocked", unit.user.id)
-        return
-    at, days, zone = rule_of(reminder)
-    slot = slot_of(timer)
-    following = schedule.next_due(at, days, zone, max(slot, unit.now))
-    reminder.snoozed_until = None
-    late = schedule.missed_policy(timer.due_at, unit.now) == "skip"
-    if late or reminder.skipped_on == day_of(slot, zone) or await stretching_now(unit):
-        await book(unit, following)
-        return
-    last_session = await last_session_start(unit)
-    if last_session and reminder.last_sent_at and last_session >= reminder.last_sent_at:
-        reminder.sent_without_session = 0
-    quiet_days = (unit.now - max(last_session or reminder.turned_on_at, reminder.turned_on_at)).days
-    # A snoozed reminder was asked for a moment ago: it is never replaced by the pause.
-    asked_for = bool(timer.payload.get("snoozed"))
-    if not asked_for and schedule.should_stop_nagging(reminder.sent_without_session, quiet_days):
-        reminder.enabled, reminder.paused_reason = False, "no_sessions"
-        unit.say(t("reminders.paused", days=quiet_days))
-        log.info("reminders paused for user %s: no sessions", unit.user.id)
-        return
-    reminder.sent_without_session += 1
-    reminder.last_due_at, reminder.last_sent_at = slot, unit.now
-    unit.say(t("reminders.nudge"), nudge_keyboard(slot))
-    await book(unit, following)
-    log.info("reminder for user %s", unit.user.id)
-
-
-async def stretching_now(unit: Unit) -> bool:
-    return await session_flow.active_session(unit) is not None
-
-
-LAST_SESSION_START = select(func.max(StretchSession.started_at)).where(
-    StretchSession.user_id == bindparam("user_id")
+# The reminder's columns a due timer may change (a batch writes them all back, as they are).
+DUE_COLUMNS = (
+    "enabled",
+    "paused_reason",
+    "snoozed_until",
+    "sent_without_session",
+    "last_due_at",
+    "last_sent_at",
 )
 
 
-async def last_session_start(unit: Unit) -> datetime | None:
-    return (await unit.session.execute(LAST_SESSION_START, {"user_id": unit.user.id})).scalar()
+@dataclass
+class DueReminder:
+    """What one due reminder timer does; decided the same way for one timer or a batch."""
+
+    changes: dict[str, Any] = field(default_factory=dict)  # reminder columns to set
+    forget: bool = False  # consent withdrawn: the reminder row goes
+    say: tuple[str, Keyboard | None] | None = None
+    book: datetime | None = None  # the next regular reminder, if any
+    note: str | None = None  # what to log: "sent", "blocked", "no_sessions"
+
+
+@dataclass(frozen=True)
+class SessionsSeen:
+    """What a due reminder needs to know about the person's sessions."""
+
+    last_start: datetime | None = None
+    stretching: bool = False  # a session not finished yet
+
+
+def decide_due(
+    reminder: Any,
+    timer: Timer,
+    now: datetime,
+    *,
+    stores_data: bool,
+    active: bool,
+    sessions: SessionsSeen,
+) -> DueReminder | None:
+    """The reminder timer is due: what to send, change and book. None: nothing at all.
+
+    ``reminder`` is a Reminder, or a row with its columns: only read here.
+    """
+    if reminder is None or not reminder.enabled:
+        return None
+    if not stores_data:
+        return DueReminder(forget=True)
+    if not active:
+        return DueReminder(changes={"enabled": False, "paused_reason": "blocked"}, note="blocked")
+    at, days, zone = rule_of(reminder)
+    slot = slot_of(timer)
+    following = schedule.next_due(at, days, zone, max(slot, now))
+    changes: dict[str, Any] = {"snoozed_until": None}
+    late = schedule.missed_policy(timer.due_at, now) == "skip"
+    if late or reminder.skipped_on == day_of(slot, zone) or sessions.stretching:
+        return DueReminder(changes, book=following)
+    unanswered = reminder.sent_without_session
+    last_session = sessions.last_start
+    if last_session and reminder.last_sent_at and last_session >= reminder.last_sent_at:
+        unanswered = changes["sent_without_session"] = 0
+    quiet_days = (now - max(last_session or reminder.turned_on_at, reminder.turned_on_at)).days
+    # A snoozed reminder was asked for a moment ago: it is never replaced by the pause.
+    asked_for = bool(timer.payload.get("snoozed"))
+    if not asked_for and schedule.should_stop_nagging(unanswered, quiet_days):
+        changes |= {"enabled": False, "paused_reason": "no_sessions"}
+        return DueReminder(
+            changes, say=(t("reminders.paused", days=quiet_days), None), note="no_sessions"
+        )
+    changes |= {"sent_without_session": unanswered + 1, "last_due_at": slot, "last_sent_at": now}
+    return DueReminder(
+        changes, say=(t("reminders.nudge"), nudge_keyboard(slot)), book=following, note="sent"
+    )
+
+
+def log_due(user_id: int, due: DueReminder) -> None:
+    if due.note == "sent":
+        log.info("reminder for user %s", user_id)
+    elif due.note is not None:
+        log.info("reminders paused for user %s: %s", user_id, PAUSE_REASONS[due.note])
+
+
+PAUSE_REASONS = {"blocked": "the bot is blocked", "no_sessions": "no sessions"}
+
+
+async def on_reminder(unit: Unit, timer: Timer) -> None:
+    """The timer ``reminder:<user id>`` is due: send at most one message, book the next.
+
+    :mod:`bot.reminder_batch` does the same for many people at once, through
+    :func:`decide_due`."""
+    reminder = await reminder_of(unit)
+    due = decide_due(
+        reminder,
+        timer,
+        unit.now,
+        stores_data=unit.stores_data,
+        active=unit.user.active,
+        sessions=await sessions_seen(unit),
+    )
+    if due is None or reminder is None:
+        return
+    if due.forget:
+        await unit.session.delete(reminder)
+        return
+    for column, value in due.changes.items():
+        setattr(reminder, column, value)
+    if due.say is not None:
+        unit.say(*due.say, broadcast=True)
+    if due.book is not None:
+        await book(unit, due.book)
+    log_due(unit.user.id, due)
+
+
+# Both things about a person's sessions in one statement, for one person or for many.
+SESSIONS_SEEN = select(
+    StretchSession.user_id,
+    func.max(StretchSession.started_at),
+    func.max(case((StretchSession.phase != "done", 1), else_=0)),
+).group_by(StretchSession.user_id)
+SESSIONS_OF_ONE = SESSIONS_SEEN.where(StretchSession.user_id == bindparam("user_id"))
+SESSIONS_OF_MANY = SESSIONS_SEEN.where(
+    StretchSession.user_id.in_(bindparam("user_ids", expanding=True))
+)
+
+
+async def sessions_seen(unit: Unit) -> SessionsSeen:
+    found = (await unit.session.execute(SESSIONS_OF_ONE, {"user_id": unit.user.id})).first()
+    return SessionsSeen(found[1], bool(found[2])) if found else SessionsSeen()

@@ -32,6 +32,19 @@ def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:
     }
 
 
+def message_params(
+    chat_id: int, text: str, keyboard: Keyboard | None = None, *, paid_broadcast: bool = False
+) -> dict[str, Any]:
+    """sendMessage's parameters for one message, as the outbox keeps them."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+    if keyboard:
+        params["reply_markup"] = inline_keyboard(keyboard)
+    if paid_broadcast:
+        # Bot API 7.11: up to 1,000 messages a second, paid in Stars beyond the free 30.
+        params["allow_paid_broadcast"] = True
+    return params
+
+
 @dataclass
 class Direct:
     """Sent after commit but not through the outbox: cosmetic edits, files."""
@@ -54,16 +67,26 @@ class Unit:
     # (instance, lease end) given to each message as it is said, so the row is inserted
     # already leased to this instance rather than inserted, then updated at commit.
     lease: tuple[str, datetime] | None = None
+    # PAID_BROADCAST: what the bot sends unasked (reminders) may go past the free 30 a second.
+    paid_broadcast: bool = False
 
     @property
     def stores_data(self) -> bool:
         """Health data is kept only with the person's consent."""
         return self.user.consent == "given"
 
-    def say(self, text: str, keyboard: Keyboard | None = None, *, tag: str | None = None) -> None:
-        params: dict[str, Any] = {"chat_id": self.user.chat_id, "text": text, "parse_mode": "HTML"}
-        if keyboard:
-            params["reply_markup"] = inline_keyboard(keyboard)
+    def say(
+        self,
+        text: str,
+        keyboard: Keyboard | None = None,
+        *,
+        tag: str | None = None,
+        broadcast: bool = False,
+    ) -> None:
+        """``broadcast``: sent unasked (a reminder), so a paid broadcast when that is on."""
+        params = message_params(
+            self.user.chat_id, text, keyboard, paid_broadcast=broadcast and self.paid_broadcast
+        )
         row = Outbox(
             user_id=self.user.id,
             chat_id=self.user.chat_id,

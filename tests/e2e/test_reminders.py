@@ -422,6 +422,38 @@ async def test_reminders_due_together_stay_within_telegrams_flood_limit(sqlite_u
         assert elapsed >= (len(people) - 30) / 30 * 0.9, "sent no faster than 30 a second"
 
 
+@pytest.mark.parametrize("paid", [True, False], ids=["PAID_BROADCAST on", "off"])
+async def test_reminders_alone_are_sent_as_paid_broadcasts_when_that_is_on(
+    sqlite_url: str, paid: bool
+) -> None:
+    """PAID_BROADCAST: reminders may go past Telegram's free 30 a second
+    (allow_paid_broadcast, Bot API 7.11); the replies in a conversation never do."""
+    async with bot_on(sqlite_url, paid_broadcast=paid, flood_limit_per_second=30) as harness:
+        user = harness.user(3300)
+        await seed_person(harness, 3300)
+        await set_up(user, zone="UTC")
+        reminder = await next_reminder(harness, user, 3300)
+        assert reminder.paid_broadcast is paid
+        assert not any(m.paid_broadcast for m in user.messages() if m is not reminder)
+        # Many due at once, under Telegram's limits: each arrives once, paid as set.
+        harness.emulator.flood.enable()
+        people = list(range(3301, 3400))
+        due = harness.running.runtime.clock.now() + timedelta(hours=2)
+        for person in people:
+            await seed_reminder(harness, person, due)
+        users = [harness.emulator.user(person, started=True) for person in people]
+        jump_to(harness, due + timedelta(seconds=1))
+
+        async def all_arrived() -> bool:
+            return all(count(user, NUDGE) for user in users)
+
+        await until(all_arrived, timeout=60)
+        await asyncio.sleep(0.5)
+        assert [count(user, NUDGE) for user in users] == [1] * len(people)
+        assert {m.paid_broadcast for u in users for m in u.messages()} == {paid}
+        assert await rows(harness, Outbox) == []
+
+
 # --- the buttons on a reminder -----------------------------------------------------------------
 async def test_snooze_and_skip_are_remembered_across_a_restart(harness: Harness) -> None:
     user = harness.user(3007)

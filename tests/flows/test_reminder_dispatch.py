@@ -12,18 +12,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import reminder_batch
+from bot.clock import Clock
+from bot.config import Settings
 from bot.core import schedule
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Dialog, Reminder, StretchSession, Timer, User
+from bot.delivery import Delivery
 from bot.flows import reminders
 from bot.flows.unit import Unit
+from bot.runtime import Runtime
 from content.schema.texts import t
 
 BERLIN = "Europe/Berlin"
@@ -40,6 +45,19 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await upgrade(engine)
     yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def batch_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a database of its own, for the batch path (no Bot API needed)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    runtime = Runtime(Settings(database_url=url), engine, sessions, instance="batch")
+    runtime.delivery = Delivery(cast(Any, None), sessions, runtime.clock, "batch")
+    yield runtime
     await engine.dispose()
 
 
@@ -275,6 +293,35 @@ async def test_a_reminder_carries_its_buttons_and_is_counted(
     assert outcome.reminder.last_due_at == SLOT
 
 
+async def test_a_paid_broadcast_reminder_says_so_only_when_that_is_on(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as db, db.begin():
+        await seed(db, Person())
+    timer = Timer(
+        key=reminders.timer_key(PERSON),
+        kind=reminders.TIMER_KIND,
+        user_id=PERSON,
+        due_at=SLOT,
+        payload={"slot": SLOT.isoformat(), "snoozed": False},
+    )
+    for paid in (False, True):
+
+        async def work(unit: Unit, paid: bool = paid) -> None:
+            unit.paid_broadcast = paid
+            await reminders.on_reminder(unit, timer)
+            [row] = unit.outbox
+            assert row.params.get("allow_paid_broadcast", False) is paid
+            raise Rollback
+
+        with pytest.raises(Rollback):
+            await run(sessions, SLOT, work)
+
+
+class Rollback(Exception):
+    """Leaves the database as it was, for the next try."""
+
+
 async def test_a_blocked_person_is_paused_and_the_timer_stops(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -313,6 +360,74 @@ async def test_a_snoozed_reminder_is_not_turned_into_the_pause_notice(
     outcome = await fire(sessions, quiet, back, due=back, slot=SLOT)
     assert outcome.said == [NUDGE]
     assert outcome.booked is not None and outcome.booked.due_at == TOMORROW
+
+
+class StoppedClock(Clock):
+    def __init__(self, at: datetime) -> None:
+        super().__init__()
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def fire_in_batch(runtime: Runtime, person: Person, now: datetime, due: datetime) -> Outcome:
+    """The same as :func:`fire`, through the batch path's one transaction."""
+    async with runtime.sessions() as db, db.begin():
+        await seed(db, person)
+        timer = Timer(
+            key=reminders.timer_key(PERSON),
+            kind=reminders.TIMER_KIND,
+            user_id=PERSON,
+            due_at=due,
+            payload={"slot": due.isoformat(), "snoozed": False},
+            claimed_by=runtime.instance,
+            lease_until=now + timedelta(minutes=1),
+            attempts=0,
+        )
+        db.add(timer)
+    runtime.clock = StoppedClock(now)
+    busy, taken, messages, _ = await reminder_batch._write(runtime, [timer])
+    assert (busy, taken) == (set(), {timer.id})
+    async with runtime.sessions() as db:
+        booked = (
+            await db.execute(select(Timer).where(Timer.key == reminders.timer_key(PERSON)))
+        ).scalar()
+        reminder = await db.get(Reminder, PERSON)
+        user = await db.get(User, PERSON)
+    assert user is not None
+    said = [row.params["text"] for row in messages]
+    keyboards = [row.params.get("reply_markup") for row in messages]
+    return Outcome(said, keyboards, booked, reminder, user)
+
+
+def booking(timer: Timer | None) -> tuple[datetime, dict[str, Any]] | None:
+    return (timer.due_at, timer.payload) if timer else None
+
+
+def columns(reminder: Reminder | None) -> dict[str, Any] | None:
+    if reminder is None:
+        return None
+    return {c.name: getattr(reminder, c.name) for c in Reminder.__table__.columns}
+
+
+@pytest.mark.parametrize(
+    ("person", "now"), [case[1:3] for case in CASES], ids=[case[0] for case in CASES]
+)
+async def test_a_batch_decides_each_reminder_as_one_timer_does(
+    sessions: async_sessionmaker[AsyncSession],
+    batch_runtime: Runtime,
+    person: Person,
+    now: datetime,
+) -> None:
+    """Many due at once go the batch's way (bot.reminder_batch): the same message, buttons,
+    booking and stored reminder as one timer's unit of work."""
+    due = FRIDAY if now == FRIDAY else SLOT
+    one = await fire(sessions, person, now, due=due)
+    batch = await fire_in_batch(batch_runtime, person, now, due)
+    assert (batch.said, batch.keyboards) == (one.said, one.keyboards)
+    assert booking(batch.booked) == booking(one.booked)
+    assert columns(batch.reminder) == columns(one.reminder)
 
 
 # --- the buttons on a reminder -------------------------------------------------------------------
