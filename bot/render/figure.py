@@ -120,9 +120,7 @@ def pose_figure(frame: Keyframe) -> Figure:
     for side, sign in (("right", 1.0), ("left", -1.0)):
         sh = getattr(j, f"shoulder_{side}")
         shoulder = w([-0.01, 0.165, sign * SHOULDER_HALF], spine, waist)
-        arm = spine @ _sided(
-            _ry(-sh.horiz) @ _rz(sh.flex) @ _rx(-sh.abd) @ _ry(-sh.rot), side
-        )
+        arm = spine @ _sided(_ry(-sh.horiz) @ _rz(sh.flex) @ _rx(-sh.abd) @ _ry(-sh.rot), side)
         elbow = shoulder + arm @ np.array([0, -UPPER_ARM, 0])
         fore = arm @ _rz(getattr(j, f"elbow_{side}").flex)
         wrist = elbow + fore @ np.array([0, -FOREARM, 0])

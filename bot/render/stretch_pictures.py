@@ -16,15 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.render.figure import Canvas, Figure, Palette, Shape, draw_figure, pose_figure, project, to_view
+from bot.render.figure import (
+    Canvas,
+    Figure,
+    Palette,
+    Shape,
+    draw_figure,
+    pose_figure,
+    project,
+    to_view,
+)
 from content.loader import cached
-from content.schema.poses import Area, Keyframe, PoseFile, Prop, Setting, StretchPose, View
+from content.schema.poses import Area, Keyframe, PoseFile, Prop, StretchPose, View
 
 RENDER_VERSION = "1"
 WIDTH = 640
@@ -71,7 +81,9 @@ def blend(a: Keyframe, b: Keyframe, t: float) -> Keyframe:
 
     def mix(x: dict, y: dict) -> dict:
         return {
-            key: mix(x[key], y[key]) if isinstance(x[key], dict) else x[key] + (y[key] - x[key]) * eased
+            key: mix(x[key], y[key])
+            if isinstance(x[key], dict)
+            else x[key] + (y[key] - x[key]) * eased
             for key in x
         }
 
@@ -82,10 +94,10 @@ def motion(pose: StretchPose) -> list[tuple[Keyframe, int]]:
     """(pose, milliseconds) for one loop: through the keyframes to the hold and back."""
     frames: list[tuple[Keyframe, int]] = [(pose.keyframes[0], START_MS)]
     path = [*pose.keyframes, *reversed(pose.keyframes[:-1])]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         for step in range(1, STEPS + 1):
             frames.append((blend(a, b, step / STEPS), MOVE_MS))
-        if b is pose.keyframes[-1] and step == STEPS:
+        if b is pose.keyframes[-1]:
             frames[-1] = (frames[-1][0], HOLD_MS)
     frames.pop()  # the last frame is the first again: the loop restarts there
     return frames
@@ -194,12 +206,20 @@ def _panel(
         radius = 0.018 * WIDTH * SUPER
         if number is not None:
             draw.ellipse((x, y, x + 2 * radius, y + 2 * radius), fill=PALETTE.body)
-            draw.text((x + radius, y + radius), str(number), font=font, fill=PALETTE.background, anchor="mm")
+            draw.text(
+                (x + radius, y + radius),
+                str(number),
+                font=font,
+                fill=PALETTE.background,
+                anchor="mm",
+            )
         draw.text((x + 2.5 * radius, y + radius), label, font=font, fill=PALETTE.body, anchor="lm")
     return image
 
 
-def _draw_setting_behind(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas) -> None:
+def _draw_setting_behind(
+    draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas
+) -> None:
     s = c.scale
     w = draw.im.size[0]
     if pose.view is not View.TOP:
@@ -208,14 +228,20 @@ def _draw_setting_behind(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figu
             x0, _ = c.px(min(xs) - 0.16, 0)
             x1, _ = c.px(max(xs) + 0.16, 0)
             _, y = c.px(0, 0)
-            draw.rounded_rectangle((x0, y - 0.018 * s, x1, y + 0.004 * s), radius=0.01 * s, fill=PALETTE.prop_light)
+            draw.rounded_rectangle(
+                (x0, y - 0.018 * s, x1, y + 0.004 * s), radius=0.01 * s, fill=PALETTE.prop_light
+            )
         _, y = c.px(0, 0)
-        draw.line((0.03 * w, y + 0.006 * s, 0.97 * w, y + 0.006 * s), fill=PALETTE.prop, width=max(3, round(0.012 * s)))
+        draw.line(
+            (0.03 * w, y + 0.006 * s, 0.97 * w, y + 0.006 * s),
+            fill=PALETTE.prop,
+            width=max(3, round(0.012 * s)),
+        )
     else:
         if Prop.MAT in pose.props:
-            xs = [to_view(p, pose.view) for p in fig.points.values()]
-            x0, y0 = c.px(min(x for x, _, _ in xs) - 0.14, max(y for _, y, _ in xs) + 0.2)
-            x1, y1 = c.px(max(x for x, _, _ in xs) + 0.14, min(y for _, y, _ in xs) - 0.2)
+            seen = [to_view(p, pose.view) for p in fig.points.values()]
+            x0, y0 = c.px(min(v[0] for v in seen) - 0.14, max(v[1] for v in seen) + 0.2)
+            x1, y1 = c.px(max(v[0] for v in seen) + 0.14, min(v[1] for v in seen) - 0.2)
             draw.rounded_rectangle((x0, y0, x1, y1), radius=0.03 * s, fill=PALETTE.prop_light)
     if Prop.CHAIR in pose.props:
         _chair(draw, pose, fig, c)
@@ -223,7 +249,13 @@ def _draw_setting_behind(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figu
         post = _doorway_x(fig, pose)
         x0, y0 = c.px(post - 0.025, 1.12)
         x1, y1 = c.px(post + 0.025, 0)
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=0.01 * s, fill=PALETTE.prop_light, outline=PALETTE.prop, width=max(2, round(0.006 * s)))
+        draw.rounded_rectangle(
+            (x0, y0, x1, y1),
+            radius=0.01 * s,
+            fill=PALETTE.prop_light,
+            outline=PALETTE.prop,
+            width=max(2, round(0.006 * s)),
+        )
     if Prop.CUSHION in pose.props:
         knees = [fig.points["knee_right"], fig.points["knee_left"]]
         low = min(knees, key=lambda k: float(k[1]))
@@ -245,7 +277,11 @@ def _chair(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas)
         draw.rounded_rectangle((x0, y0, x1, y1), radius=0.012 * s, fill=PALETTE.prop)
         for x in (back + 0.02, front - 0.02):
             draw.line((*c.px(x, seat - 0.03), *c.px(x, 0)), fill=PALETTE.prop, width=thick)
-        draw.line((*c.px(back + 0.015, seat), *c.px(back - 0.01, seat + 0.36)), fill=PALETTE.prop, width=thick)
+        draw.line(
+            (*c.px(back + 0.015, seat), *c.px(back - 0.01, seat + 0.36)),
+            fill=PALETTE.prop,
+            width=thick,
+        )
     else:
         half = 0.2
         x0, y0 = c.px(-half, seat)
@@ -255,13 +291,17 @@ def _chair(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas)
             draw.line((*c.px(x, seat - 0.03), *c.px(x, 0)), fill=PALETTE.prop, width=thick)
 
 
-def _draw_props_in_front(draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas) -> None:
+def _draw_props_in_front(
+    draw: ImageDraw.ImageDraw, pose: StretchPose, fig: Figure, c: Canvas
+) -> None:
     if Prop.TOWEL in pose.props:
         sole = to_view(fig.points["sole_right"], pose.view)
         width = max(3, round(0.014 * c.scale))
         for side in ("right", "left"):
             hand = to_view(fig.points[f"wrist_{side}"], pose.view)
-            draw.line((*c.px(hand[0], hand[1]), *c.px(sole[0], sole[1])), fill=PALETTE.prop, width=width)
+            draw.line(
+                (*c.px(hand[0], hand[1]), *c.px(sole[0], sole[1])), fill=PALETTE.prop, width=width
+            )
 
 
 def _arrow(
@@ -359,7 +399,9 @@ def still_image(pose: StretchPose) -> Image.Image:
         sheet.paste(panels[1], (size[0] * SUPER, 0))
         draw = ImageDraw.Draw(sheet)
         x = size[0] * SUPER
-        draw.line((x, 0.06 * sheet.height, x, 0.94 * sheet.height), fill=PALETTE.prop_light, width=3)
+        draw.line(
+            (x, 0.06 * sheet.height, x, 0.94 * sheet.height), fill=PALETTE.prop_light, width=3
+        )
     return _finish(sheet)
 
 
@@ -413,7 +455,13 @@ def render_contact_sheet(items: list[tuple[str, Image.Image]], columns: int = 4)
     for index, (name, thumb) in enumerate(cells):
         x, y = (index % columns) * cell_w, (index // columns) * cell_h
         sheet.paste(thumb, (x + (cell_w - thumb.width) // 2, y + 8))
-        draw.text((x + cell_w // 2, y + cell_h - label_h // 2 - 4), name, font=font, fill=PALETTE.body, anchor="mm")
+        draw.text(
+            (x + cell_w // 2, y + cell_h - label_h // 2 - 4),
+            name,
+            font=font,
+            fill=PALETTE.body,
+            anchor="mm",
+        )
     out = io.BytesIO()
     sheet.save(out, format="PNG", optimize=True)
     return out.getvalue()

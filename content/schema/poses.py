@@ -196,4 +196,3 @@ class PoseFile(Strict):
             if pose.stretch == stretch_id:
                 return pose
         raise KeyError(stretch_id)
-
