@@ -514,6 +514,12 @@ class FileStore:
     def get(self, file_id: str) -> StoredFile | None:
         return self._by_id.get(file_id)
 
+    def forget(self, file_id: str) -> None:
+        """Tests: a file_id Telegram no longer accepts (another bot's, or expired)."""
+        stored = self._by_id.pop(file_id, None)
+        if stored is not None:
+            self._by_path.pop(stored.file_path, None)
+
     def by_path(self, path: str) -> StoredFile | None:
         return self._by_path.get(path)
 
