@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from content.schema.poses import Joints, Keyframe, View
 
@@ -30,6 +30,8 @@ UPPER_ARM, FOREARM, HAND = 0.186, 0.146, 0.075
 THIGH, SHANK, ANKLE = 0.245, 0.246, 0.039
 HIP_HALF, SHOULDER_HALF = 0.055, 0.115
 HEAD_RADIUS = 0.066
+ABOVE = 35  # degrees above the floor
+ABOVE_COS, ABOVE_SIN = math.cos(math.radians(ABOVE)), math.sin(math.radians(ABOVE))
 
 
 def _rx(deg: float) -> Vec:
@@ -90,26 +92,36 @@ def pose_figure(frame: Keyframe) -> Figure:
     def w(vec: list[float], frame_rot: Vec, at: Vec) -> Vec:
         return at + frame_rot @ np.array(vec)
 
+    sternum = w([-0.01, 0.168, 0], spine, waist)
+
+    def shoulder_of(side: str) -> Vec:
+        blades = getattr(j, f"shoulder_{side}").blades
+        across = np.array([0, 0, SHOULDER_HALF if side == "right" else -SHOULDER_HALF])
+        return sternum + spine @ _sided(_ry(-blades), side) @ across
+
+    shoulders = {side: shoulder_of(side) for side in ("right", "left")}
     # Spheres side by side: as wide as a body from the front and as deep from the side.
     fig.add(
         "pelvis",
         "torso",
         (w([-0.005, 0.0, HIP_HALF], body, origin), 0.07),
         (w([-0.005, 0.0, -HIP_HALF], body, origin), 0.07),
-        (w([0, 0, 0.04], spine, waist), 0.062),
-        (w([0, 0, -0.04], spine, waist), 0.062),
+        (w([0, 0, 0.03], spine, waist), 0.062),
+        (w([0, 0, -0.03], spine, waist), 0.062),
     )
     fig.add(
         "chest",
         "torso",
-        (w([0, 0, 0.04], spine, waist), 0.062),
-        (w([0, 0, -0.04], spine, waist), 0.062),
-        (w([0.008, 0.11, 0.04], spine, waist), 0.068),
-        (w([0.008, 0.11, -0.04], spine, waist), 0.068),
-        (w([-0.01, 0.168, 0.1], spine, waist), 0.045),
-        (w([-0.01, 0.168, -0.1], spine, waist), 0.045),
+        (w([0, 0, 0.03], spine, waist), 0.062),
+        (w([0, 0, -0.03], spine, waist), 0.062),
+        (w([0.008, 0.11, 0.032], spine, waist), 0.068),
+        (w([0.008, 0.11, -0.032], spine, waist), 0.068),
+        (shoulders["right"] + spine @ np.array([0, 0, -0.015]), 0.045),
+        (shoulders["left"] + spine @ np.array([0, 0, 0.015]), 0.045),
     )
     fig.add("neck", "torso", (neck_base, 0.042), (skull, 0.036))
+    # Hair: a darker cap behind the face shows which way the head is turned and tipped.
+    fig.add("hair", "head", (w([-0.02, 0.016, 0], head, head_centre), 0.061))
     fig.add(
         "head",
         "head",
@@ -119,7 +131,7 @@ def pose_figure(frame: Keyframe) -> Figure:
     )
     for side, sign in (("right", 1.0), ("left", -1.0)):
         sh = getattr(j, f"shoulder_{side}")
-        shoulder = w([-0.01, 0.165, sign * SHOULDER_HALF], spine, waist)
+        shoulder = shoulders[side]
         arm = spine @ _sided(_ry(-sh.horiz) @ _rz(sh.flex) @ _rx(-sh.abd) @ _ry(-sh.rot), side)
         elbow = shoulder + arm @ np.array([0, -UPPER_ARM, 0])
         fore = arm @ _rz(getattr(j, f"elbow_{side}").flex)
@@ -178,6 +190,9 @@ def to_view(point: Vec, view: View) -> tuple[float, float, float]:
         return x, y, z
     if view is View.FRONT:
         return -z, y, x
+    if view is View.ABOVE:  # from beyond the feet, looking down at ABOVE degrees
+        c, s = ABOVE_COS, ABOVE_SIN
+        return -z, y * c - x * s, x * c + y * s
     return x, -z, y
 
 
@@ -248,12 +263,13 @@ class Palette:
     body: Colour
     far: Colour
     accent: Colour
+    hair: Colour
     prop: Colour
     prop_light: Colour
 
 
 def draw_figure(
-    draw: ImageDraw.ImageDraw,
+    image: Image.Image,
     shapes: list[Shape],
     canvas: Canvas,
     palette: Palette,
@@ -261,7 +277,8 @@ def draw_figure(
     highlight: dict[str, list[str]],
 ) -> None:
     """Groups far to near, each with a thin gap around it; ``highlight`` maps a group to its
-    segments drawn in the accent colour (where the stretch is felt)."""
+    segments that glow in the accent colour (where the stretch is felt)."""
+    draw = ImageDraw.Draw(image)
     groups: dict[str, list[Shape]] = {}
     for shape in shapes:
         groups.setdefault(shape.group, []).append(shape)
@@ -272,6 +289,8 @@ def draw_figure(
         depth = sum(s.depth for s in items) / len(items)
         if name == "head" and view is View.SIDE:
             return torso_depth + 0.001  # on top of the neck
+        if name.startswith("arm_") and view is View.FRONT and depth > torso_depth - 0.05:
+            return torso_depth + 0.001  # arms by the sides: drawn beside the body, not under
         return depth
 
     gap = max(2.0, canvas.scale * 0.008)
@@ -282,8 +301,38 @@ def draw_figure(
             outline = [canvas.px(x, y) for x, y in shape.outline]
             draw.polygon(outline, outline=palette.background, width=round(gap * 2))
         for shape in groups[name]:
-            draw.polygon([canvas.px(x, y) for x, y in shape.outline], fill=colour)
-        marked = set(highlight.get(name, ()))
-        for shape in groups[name]:
-            if shape.name in marked:
-                draw.polygon([canvas.px(x, y) for x, y in shape.outline], fill=palette.accent)
+            fill = palette.hair if shape.name == "hair" else colour
+            draw.polygon([canvas.px(x, y) for x, y in shape.outline], fill=fill)
+        marked = [s for s in groups[name] if s.name in highlight.get(name, ())]
+        if marked:
+            _glow(image, groups[name], marked, canvas, palette.accent)
+
+
+def _glow(
+    image: Image.Image, group: list[Shape], marked: list[Shape], canvas: Canvas, colour: Colour
+) -> None:
+    """A soft patch of ``colour`` over the marked segments, fading towards their edges and
+    kept inside the body (drawn on a crop around them: blurring a whole frame is slow)."""
+    blur = canvas.scale * 0.022
+    points = [canvas.px(x, y) for shape in marked for x, y in shape.outline]
+    pad = blur * 3
+    left = max(0, int(min(p[0] for p in points) - pad))
+    top = max(0, int(min(p[1] for p in points) - pad))
+    right = min(image.width, int(max(p[0] for p in points) + pad))
+    bottom = min(image.height, int(max(p[1] for p in points) + pad))
+    if right <= left or bottom <= top:
+        return
+    size = (right - left, bottom - top)
+
+    def mask_of(shapes: list[Shape]) -> Image.Image:
+        mask = Image.new("L", size, 0)
+        pen = ImageDraw.Draw(mask)
+        for shape in shapes:
+            outline = [canvas.px(x, y) for x, y in shape.outline]
+            pen.polygon([(x - left, y - top) for x, y in outline], fill=255)
+        return mask
+
+    glow = mask_of(marked).filter(ImageFilter.GaussianBlur(blur))
+    inside = ImageChops.multiply(glow, mask_of(group)).point(lambda v: int(v * 0.92))
+    patch = Image.new("RGB", size, colour)
+    image.paste(patch, (left, top), inside)

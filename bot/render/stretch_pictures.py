@@ -24,6 +24,7 @@ from functools import cache
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.render.figure import (
+    ABOVE_SIN,
     Canvas,
     Figure,
     Palette,
@@ -44,6 +45,7 @@ PALETTE = Palette(
     body=(37, 82, 122),
     far=(126, 160, 192),
     accent=(230, 110, 55),
+    hair=(22, 52, 80),
     prop=(160, 154, 146),
     prop_light=(224, 219, 211),
 )
@@ -61,6 +63,8 @@ AREA_SEGMENTS: dict[Area, tuple[str, str]] = {
     Area.THIGH_RIGHT: ("leg_right", "thigh_right"),
 }
 STEPS = 8  # in-between frames per move
+FLOOR_PLANE_VIEWS = frozenset({View.TOP, View.ABOVE})  # the floor is a plane, not a line
+MAT_HALF_WIDTH = 0.3
 MOVE_MS, START_MS, HOLD_MS = 90, 700, 1000
 
 
@@ -131,12 +135,27 @@ def bounds(figures: list[Figure], pose: StretchPose) -> Bounds:
                 x, y, _ = to_view(centre, pose.view)
                 xs += [x - radius, x + radius]
                 ys += [y - radius, y + radius]
-    if pose.view is View.TOP:
-        return Bounds(min(xs) - 0.16, max(xs) + 0.16, min(ys) - 0.08, max(ys) + 0.08)
+    if pose.view in FLOOR_PLANE_VIEWS:
+        left, right, bottom, top = _mat_corners(figures[0], pose)
+        return Bounds(
+            min(min(xs), left) - 0.04,
+            max(max(xs), right) + 0.04,
+            min(min(ys), bottom) - 0.03,
+            max(max(ys), top) + 0.03,
+        )
     extra = _prop_extent(figures[0], pose)
     return Bounds(
         min(min(xs), extra[0]) - 0.04, max(max(xs), extra[1]) + 0.04, 0.0, max(max(ys), extra[2])
     )
+
+
+def _mat_corners(fig: Figure, pose: StretchPose) -> tuple[float, float, float, float]:
+    """The mat under the figure on the floor, in view units: left, right, bottom, top."""
+    xs = [float(p[0]) for p in fig.points.values()]
+    length = (min(xs) - 0.2, max(xs) + 0.2)
+    if pose.view is View.ABOVE:  # lengthwise away from the viewer, foreshortened
+        return -MAT_HALF_WIDTH, MAT_HALF_WIDTH, -length[1] * ABOVE_SIN, -length[0] * ABOVE_SIN
+    return length[0], length[1], -MAT_HALF_WIDTH, MAT_HALF_WIDTH
 
 
 def _prop_extent(fig: Figure, pose: StretchPose) -> tuple[float, float, float]:
@@ -185,7 +204,7 @@ def _panel(
     scale = min(room_w / box.width, room_h / box.height)
     left = margin + (room_w - box.width * scale) / 2 - box.left * scale
     floor = h - floor_room - (room_h - box.height * scale) / 2 + box.bottom * scale
-    if pose.view is not View.TOP:
+    if pose.view not in FLOOR_PLANE_VIEWS:
         floor = h - floor_room  # the floor stays at the bottom
     canvas = Canvas(scale, left, floor)
     fig = pose_figure(frame)
@@ -195,7 +214,7 @@ def _panel(
     for area in pose.felt_in:
         group, segment = AREA_SEGMENTS[area]
         highlight.setdefault(group, []).append(segment)
-    draw_figure(draw, shapes, canvas, PALETTE, pose.view, highlight)
+    draw_figure(image, shapes, canvas, PALETTE, pose.view, highlight)
     _draw_props_in_front(draw, pose, fig, canvas)
     if arrows_from is not None:
         for point in pose.arrows:
@@ -222,7 +241,7 @@ def _draw_setting_behind(
 ) -> None:
     s = c.scale
     w = draw.im.size[0]
-    if pose.view is not View.TOP:
+    if pose.view not in FLOOR_PLANE_VIEWS:
         if Prop.MAT in pose.props:
             xs = [to_view(p, pose.view)[0] for p in fig.points.values()]
             x0, _ = c.px(min(xs) - 0.16, 0)
@@ -237,12 +256,11 @@ def _draw_setting_behind(
             fill=PALETTE.prop,
             width=max(3, round(0.012 * s)),
         )
-    else:
-        if Prop.MAT in pose.props:
-            seen = [to_view(p, pose.view) for p in fig.points.values()]
-            x0, y0 = c.px(min(v[0] for v in seen) - 0.14, max(v[1] for v in seen) + 0.2)
-            x1, y1 = c.px(max(v[0] for v in seen) + 0.14, min(v[1] for v in seen) - 0.2)
-            draw.rounded_rectangle((x0, y0, x1, y1), radius=0.03 * s, fill=PALETTE.prop_light)
+    elif Prop.MAT in pose.props:
+        left, right, bottom, top = _mat_corners(fig, pose)
+        x0, y0 = c.px(left, top)
+        x1, y1 = c.px(right, bottom)
+        draw.rounded_rectangle((x0, y0, x1, y1), radius=0.03 * s, fill=PALETTE.prop_light)
     if Prop.CHAIR in pose.props:
         _chair(draw, pose, fig, c)
     if Prop.DOORWAY in pose.props:
@@ -322,7 +340,8 @@ def _arrow(
     if length < 1e-6:
         return
     ux, uy = dx / length, dy / length
-    if length < 0.12:  # a small movement still gets a readable arrow
+    small = length < 0.12
+    if small:  # a small movement still gets a readable arrow
         mx, my = (ax + bx) / 2, (ay + by) / 2
         ax, ay, bx, by = mx - ux * 0.06, my - uy * 0.06, mx + ux * 0.06, my + uy * 0.06
         length = 0.12
@@ -333,7 +352,7 @@ def _arrow(
     mx, my = (ax + bx) / 2, (ay + by) / 2
     if (mx - cx) * nx + (my - cy) * ny < 0:
         nx, ny = -nx, -ny
-    offset = 0.1 if point in ("head",) else 0.085
+    offset = 0.1 if point == "head" else 0.06 if small else 0.085
     bend = 0.25 * length
     p0 = (ax + nx * offset, ay + ny * offset)
     p2 = (bx + nx * offset, by + ny * offset)

@@ -1,8 +1,8 @@
 """Schema for the stretch pictures (poses.yaml): keyframes of one figure, as joint angles.
 
-Each stretch has a view (side, front or top), a setting (the floor, a chair, standing, a
-doorway), props (mat, towel, chair, cushion, doorway), the body areas the stretch is felt
-in, the body points whose path an arrow shows, and two or more keyframes: the start
+Each stretch has a view (side, front, top, or above: from beyond the feet, looking down),
+a setting (the floor, a chair, standing, a doorway), props (mat, towel, chair, cushion,
+doorway), the body areas the stretch is felt in, the body points whose path an arrow shows, and two or more keyframes: the start
 position first, the held position last. A joint left out of a keyframe is at rest.
 
 Every angle is anatomical and bounded by its joint's natural range of motion, so a knee bent
@@ -31,7 +31,8 @@ def _angle(low: float, high: float, what: str) -> Any:
 class Body(Strict):
     """The whole figure: tilt 0 stands up, 90 lies on the back, -90 faces the floor."""
 
-    tilt: float = _angle(-90, 90, "forward (-) or backward (+) from upright, degrees")
+    # Past 90 on the back is the pelvis tipping under (a pelvic tilt), the chest kept flat.
+    tilt: float = _angle(-100, 100, "forward (-) or backward (+) from upright, degrees")
     roll: float = _angle(-60, 60, "turn about the body's long axis, degrees (knee rolls)")
     shift: float = _angle(-0.5, 0.5, "forward shift of the hips, in body heights")
 
@@ -54,6 +55,8 @@ class Head(Strict):
 
 
 class Shoulder(Strict):
+    # The collarbone turning back at the breastbone: shoulder blades drawn together.
+    blades: float = _angle(-15, 25, "shoulder blades drawn back (+) or forward (-)")
     flex: float = _angle(-50, 180, "arm forward and up (+), back (-)")
     abd: float = _angle(-10, 180, "arm out to the side")
     horiz: float = _angle(-30, 45, "an arm held out to the side, moved back (+)")
@@ -110,7 +113,8 @@ class Keyframe(Strict):
 class View(StrEnum):
     SIDE = "side"  # seen from the person's left, facing right
     FRONT = "front"
-    TOP = "top"  # from above, head to the left
+    TOP = "top"  # from straight above, head to the left
+    ABOVE = "above"  # from beyond the feet, 35 degrees above the floor (lying stretches)
 
 
 class Setting(StrEnum):
@@ -150,6 +154,10 @@ class Point(StrEnum):
     HEAD = "head"
     CHEST = "chest"
     HIPS = "hips"
+    SHOULDER_LEFT = "shoulder_left"
+    SHOULDER_RIGHT = "shoulder_right"
+    ELBOW_LEFT = "elbow_left"
+    ELBOW_RIGHT = "elbow_right"
     HAND_LEFT = "hand_left"
     HAND_RIGHT = "hand_right"
     KNEE_LEFT = "knee_left"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_every_animation_moves_frame_by_frame_and_loops(stretch_id: str) -> None
     assert gif.format == "GIF" and gif.width == 640 and gif.info.get("loop") == 0
     frames = [frame.copy().convert("RGB") for frame in ImageSequence.Iterator(gif)]
     assert len(frames) >= 10
-    for before, after in zip(frames, frames[1:], strict=False):
+    for before, after in itertools.pairwise(frames):
         assert changed_pixels(before, after) > 0, "two frames in a row are the same"
     total_ms = sum(pictures.motion(pose)[i][1] for i in range(len(frames)))
     assert 2000 <= total_ms <= 6000  # a few seconds, then it loops
@@ -109,7 +110,7 @@ def test_every_stretch_has_exactly_one_pose() -> None:
     assert sorted(p.stretch for p in POSES.poses) == sorted(STRETCH_IDS)
     library = routine.load_library()
     missing = PoseFile(poses=tuple(p for p in POSES.poses if p.stretch != "chin_tuck"))
-    with pytest.raises(ContentError, match="poses.yaml: field poses: no pose for chin_tuck"):
+    with pytest.raises(ContentError, match=r"poses\.yaml: field poses: no pose for chin_tuck"):
         routine.check_poses(library, missing)
 
 

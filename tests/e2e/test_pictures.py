@@ -112,7 +112,7 @@ async def test_editing_a_photo_as_text_is_refused_like_telegram(harness: Harness
     await seed_person(harness, 3401)
     step = await start_session(harness, user)
     bot = harness.running.application.bot
-    with pytest.raises(BadRequest, match="(?i)there is no text in the message to edit"):
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
         await bot.edit_message_text("new", chat_id=3401, message_id=step.message_id)
     edited = await bot.edit_message_caption(
         chat_id=3401, message_id=step.message_id, caption="new caption"
