@@ -3,7 +3,8 @@
 Each stretch has a view (side, front, top, or above: from beyond the feet, looking down),
 a setting (the floor, a chair, standing, a doorway), props (mat, towel, chair, cushion,
 doorway), the body areas the stretch is felt in, the body points whose path an arrow
-shows, and two or more keyframes: the start position first, the held position last. A joint left out of a keyframe is at rest.
+shows, and two or more keyframes: the start position first, the held position last. A
+joint left out of a keyframe is at rest.
 
 Every angle is anatomical and bounded by its joint's natural range of motion, so a knee bent
 backwards or a neck tipped back to its end range fails at load time naming the file and
