@@ -11,7 +11,9 @@ send time :meth:`Pictures.prepare` turns that into the Bot API parameter:
 
 A refused file_id (another bot's, or one Telegram forgot) is forgotten and the bytes are
 uploaded again. One upload per picture at a time per process: a second send of the same
-picture waits for the first one's file_id instead of uploading it twice.
+picture waits for the first one's file_id instead of uploading it twice. Sending a
+stretch's picture starts drawing its animation in the background, so "Start the hold" a
+few seconds later finds it ready.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Prepared:
     value: str | tuple[str, bytes]  # a file_id, or (filename, bytes) to upload
     content_hash: str
     kind: str
+    stretch_id: str
 
 
 @cache
@@ -77,6 +80,8 @@ class Pictures:
         self._uploading: dict[str, asyncio.Lock] = {}
         self.uploads = 0
         self.reused = 0
+        self._warming: set[asyncio.Task[None]] = set()
+        self._drawing: dict[str, asyncio.Future[bytes]] = {}
 
     def lock(self, digest: str) -> asyncio.Lock:
         return self._uploading.setdefault(digest, asyncio.Lock())
@@ -88,9 +93,29 @@ class Pictures:
         file_id = self.file_ids.get(digest) or await self._stored(digest)
         if file_id:
             self.file_ids[digest] = file_id
-            return Prepared(field, file_id, digest, kind)
+            return Prepared(field, file_id, digest, kind, stretch_id)
         data = await self.bytes_of(stretch_id, kind, digest, extension)
-        return Prepared(field, (f"{stretch_id}.{extension}", data), digest, kind)
+        return Prepared(field, (f"{stretch_id}.{extension}", data), digest, kind, stretch_id)
+
+    def _warm(self, stretch_id: str, kind: str) -> None:
+        """Have ``kind``'s bytes on disk before they are asked for, unless Telegram has them."""
+        digest = content_hash(stretch_id, kind)
+        if digest in self.file_ids:
+            return
+
+        async def warm() -> None:
+            try:
+                file_id = await self._stored(digest)
+                if file_id:
+                    self.file_ids[digest] = file_id
+                else:
+                    await self.bytes_of(stretch_id, kind, digest, KINDS[kind][2])
+            except Exception:  # only a head start: the send renders it if this failed
+                log.debug("could not draw %s ahead", kind, exc_info=True)
+
+        task = asyncio.create_task(warm())
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     async def _stored(self, digest: str) -> str | None:
         async with self.sessions() as session:
@@ -103,9 +128,19 @@ class Pictures:
             ).scalar()
 
     async def bytes_of(self, stretch_id: str, kind: str, digest: str, extension: str) -> bytes:
+        """From the disk cache, or drawn once (a send and a head start share one drawing)."""
         path = self.cache_dir / f"{stretch_id}-{kind}-{digest}.{extension}"
         if path.exists():
             return path.read_bytes()
+        drawing = self._drawing.get(digest)
+        if drawing is None:
+            drawing = self._drawing[digest] = asyncio.ensure_future(
+                self._draw(stretch_id, kind, path)
+            )
+            drawing.add_done_callback(lambda _: self._drawing.pop(digest, None))
+        return await asyncio.shield(drawing)
+
+    async def _draw(self, stretch_id: str, kind: str, path: Path) -> bytes:
         data = await asyncio.to_thread(render, stretch_id, kind)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
@@ -114,7 +149,10 @@ class Pictures:
         return data
 
     async def remember(self, prepared: Prepared, message: Message | None) -> None:
-        """After a send: keep the file_id Telegram gave for an upload."""
+        """After a send: keep the file_id Telegram gave for an upload. After a stretch's
+        picture, its animation is drawn (after: drawing it alongside would slow the picture)."""
+        if prepared.kind == "still":
+            self._warm(prepared.stretch_id, "motion")
         if not isinstance(prepared.value, tuple):
             self.reused += 1
             return
