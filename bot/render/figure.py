@@ -14,6 +14,7 @@ Proportions are fractions of standing height, from Winter's anthropometric table
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,8 +75,9 @@ class Figure:
         self.segments[name] = Segment(group, list(spheres))
 
 
-def pose_figure(frame: Keyframe) -> Figure:
-    """Joint angles to 3-D points, the hips' centre at the origin before grounding."""
+def pose_figure(frame: Keyframe, rests_on: Sequence[str] = ()) -> Figure:
+    """Joint angles to 3-D points, grounded: the lowest of ``rests_on`` (segment names;
+    default every segment) on the floor."""
     j: Joints = frame.joints
     fig = Figure()
     body = _rz(frame.body.tilt) @ _ry(frame.body.roll)
@@ -168,13 +170,14 @@ def pose_figure(frame: Keyframe) -> Figure:
                 f"elbow_{side}": elbow,
             }
         )
-    _ground(fig)
+    _ground(fig, rests_on)
     return fig
 
 
-def _ground(fig: Figure) -> None:
+def _ground(fig: Figure, rests_on: Sequence[str]) -> None:
     """Lower or lift the figure so its lowest surface rests on the floor (y = 0)."""
-    lowest = min(c[1] - r for seg in fig.segments.values() for c, r in seg.spheres)
+    resting = [fig.segments[name] for name in rests_on] or list(fig.segments.values())
+    lowest = min(c[1] - r for seg in resting for c, r in seg.spheres)
     offset = np.array([0.0, -lowest, 0.0])
     for seg in fig.segments.values():
         seg.spheres = [(c + offset, r) for c, r in seg.spheres]

@@ -167,11 +167,22 @@ class Point(StrEnum):
     FOOT_RIGHT = "foot_right"
 
 
+class Resting(StrEnum):
+    """Parts a lying figure can be said to rest on; the rest may sink in a little (a
+    rolled pelvis), as a body does."""
+
+    HEAD = "head"
+    CHEST = "chest"
+    PELVIS = "pelvis"
+
+
 class StretchPose(Strict):
     stretch: StretchId
     view: View
     setting: Setting
     props: frozenset[Prop] = frozenset()
+    # On the floor: these parts' lowest point; left out, the figure's lowest point.
+    rests_on: tuple[Resting, ...] = ()
     felt_in: tuple[Area, ...] = Field(min_length=1)
     arrows: tuple[Point, ...] = Field(min_length=1)
     # One move there and back, or "alternate" between the keyframes (marching).

@@ -12,10 +12,10 @@ from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from bot.core import routine
 from bot.render import stretch_pictures as pictures
-from bot.render.figure import pose_figure
+from bot.render.figure import Figure, pose_figure
 from content.loader import CONTENT_DIR, ContentError, load_file
 from content.schema.poses import PoseFile
-from content.schema.stretches import StretchFile
+from content.schema.stretches import Position, StretchFile
 
 POSES = load_file(PoseFile, "poses.yaml")
 STRETCH_IDS = [s.id for s in load_file(StretchFile, "stretches.yaml").stretches]
@@ -57,7 +57,10 @@ def test_every_animation_moves_frame_by_frame_and_loops(stretch_id: str) -> None
 @pytest.mark.parametrize("stretch_id", STRETCH_IDS)
 def test_start_and_end_positions_differ(stretch_id: str) -> None:
     pose = POSES.of(stretch_id)
-    start, end = pose_figure(pose.keyframes[0]), pose_figure(pose.keyframes[-1])
+    start, end = (
+        pictures.figure_of(pose, pose.keyframes[0]),
+        pictures.figure_of(pose, pose.keyframes[-1]),
+    )
     moved = max(float(abs(start.points[name] - end.points[name]).max()) for name in start.points)
     assert moved > 0.009  # of body height: 1.5 cm or more somewhere (a chin tuck is small)
     frames = pictures.animation_frames(pose)
@@ -130,3 +133,32 @@ def test_the_content_hash_changes_with_the_pose_and_the_kind() -> None:
     assert pictures.content_hash(chin, "still") == pictures.content_hash(chin, "still")
     assert pictures.content_hash(chin, "still") != pictures.content_hash(chin, "motion")
     assert pictures.content_hash(chin, "still") != pictures.content_hash(ear, "still")
+
+
+def lowest(fig: Figure, *segments: str) -> float:
+    return min(c[1] - r for name in segments for c, r in fig.segments[name].spheres)
+
+
+# Where each position of stretches.yaml rests on the floor, within 3 cm (of 1.7 m), in
+# every keyframe: what "lie on your back", "on all fours" or "sit" says about the body.
+CONTACTS = {
+    Position.SITTING: [("foot_right",), ("foot_left",)],
+    Position.LYING_ON_BACK: [("head",), ("pelvis",)],
+    Position.ALL_FOURS: [("hand_right",), ("hand_left",), ("shank_right",), ("shank_left",)],
+    Position.KNEELING: [("shank_right", "shank_left"), ("foot_left", "foot_right")],
+    Position.STANDING: [("foot_right", "foot_left")],
+}
+
+
+@pytest.mark.parametrize("stretch_id", STRETCH_IDS)
+def test_the_figure_rests_on_the_floor_where_the_steps_say(stretch_id: str) -> None:
+    position = routine.load_library().stretch(stretch_id).position
+    pose = POSES.of(stretch_id)
+    for index, frame in enumerate(pose.keyframes):
+        fig = pictures.figure_of(pose, frame)
+        # On the floor, not floating. Only a pose that rests on named parts (knee rolls: the
+        # shoulders) lets the rest sink in, a rolled pelvis by up to 7 cm of 1.7 m.
+        deepest = -0.04 if pose.rests_on else -1e-9
+        assert deepest <= lowest(fig, *fig.segments) <= 1e-9
+        for parts in CONTACTS[position]:
+            assert lowest(fig, *parts) < 0.03, f"keyframe {index}: {parts} off the floor"
