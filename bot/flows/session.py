@@ -1,9 +1,10 @@
 """A guided stretch session, one message at a time.
 
-/stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: instructions with
-"Start the hold" -> a countdown message (edited every few seconds) -> the hold ends (a
-durable timer) -> "release" -> rest (timer) -> the next round or side starts by itself ->
-... -> pain now -> optional note -> summary. Pause / Resume, Skip, Stop and "This hurts"
+/stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: its picture with
+the steps as the caption and "Start the hold" -> the movement's animation with the
+countdown as its caption (edited every few seconds) -> the hold ends (a durable timer) ->
+"release" -> rest (timer) -> the next round or side starts by itself -> ... -> pain now ->
+optional note -> summary. The intro says what the session needs (from the poses). Pause / Resume, Skip, Stop and "This hurts"
 are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
 """
 
