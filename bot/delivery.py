@@ -100,7 +100,13 @@ class Delivery:
     async def _send_picture(self, row: Outbox, pictures: Pictures) -> Message | str | timedelta:
         """By file_id when this bot has one; else upload (one at a time per picture)."""
         picture = row.params["picture"]
-        prepared = await pictures.prepare(picture)
+        try:
+            prepared = await pictures.prepare(picture)
+        except Exception:
+            # A picture that cannot be drawn (a row from before a content change) must not
+            # stop the session: its caption holds the whole step, so send that as text.
+            log.exception("could not prepare a stretch picture; sending its text instead")
+            return await self._send("sendMessage", _as_text(row.params), parse=bool(row.tag))
         if isinstance(prepared.value, str):
             outcome = await self._send(row.method, self._with(row, prepared), parse=bool(row.tag))
             if outcome != "dropped":
@@ -252,6 +258,11 @@ class Delivery:
         for user_rows in by_user.values():
             await self.send_rows(user_rows)
         return len(rows)
+
+
+def _as_text(params: dict[str, Any]) -> dict[str, Any]:
+    text = {key: value for key, value in params.items() if key not in ("picture", "caption")}
+    return {**text, "text": params.get("caption") or "…"}
 
 
 async def mark_blocked(session: AsyncSession, user_id: int, now: datetime) -> None:

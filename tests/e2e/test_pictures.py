@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from telegram.error import BadRequest
 
+from bot.botapi import chat
+from bot.botapi.emulator import BotApiEmulator
+from bot.botapi.state import StoredMessage
 from bot.db.models import PictureUpload
 from bot.flows import session as session_flow
 from tests.e2e.conftest import Harness
@@ -118,3 +123,42 @@ async def test_editing_a_photo_as_text_is_refused_like_telegram(harness: Harness
         chat_id=3401, message_id=step.message_id, caption="new caption"
     )
     assert edited.caption == "new caption" and step.text == "new caption"
+
+
+async def test_a_picture_that_cannot_be_drawn_still_sends_its_steps(harness: Harness) -> None:
+    user = harness.user(3501)
+    await seed_person(harness, 3501)
+    pictures = harness.running.runtime.delivery.pictures  # type: ignore[union-attr]
+    assert pictures is not None
+
+    async def broken(picture: dict[str, object]) -> object:
+        raise KeyError("no pose")
+
+    pictures.prepare = broken  # type: ignore[method-assign, assignment]
+    step = await start_session(harness, user)
+    assert "text" in step.data and "1. Stand tall" in step.text
+    assert button(step, "ss:start:")  # the buttons still work
+
+
+async def test_the_terminal_chat_saves_pictures_once_and_says_where(
+    harness: Harness, tmp_path: Path
+) -> None:
+    user = harness.user(3601)
+    await seed_person(harness, 3601)
+    step = await start_session(harness, user)
+    await user.press(step, callback_data=button(step, "ss:start:"))
+    countdown = await user.wait_for(has_button("ss:pause:"))
+    check_chat_files(step, countdown, tmp_path / "chat-files", harness.emulator)
+
+
+def check_chat_files(
+    step: StoredMessage, countdown: StoredMessage, files: Path, emulator: BotApiEmulator
+) -> None:
+    shown = chat.render(step, files, emulator)
+    saved = Path(shown.split("📎 saved ", 1)[1].splitlines()[0])
+    assert saved.parent == files and saved.read_bytes().startswith(b"\x89PNG")
+    animation = chat.save_file(countdown, files, emulator)
+    assert animation.suffix == ".gif" and animation.read_bytes()[:6] == b"GIF89a"
+    # The same picture again (by file_id) is the same file, not a second copy.
+    assert chat.save_file(step, files, emulator) == saved
+    assert len(list(files.iterdir())) == 2
