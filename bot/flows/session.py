@@ -5,7 +5,8 @@ the steps as the caption and "Start the hold" -> the movement's animation with t
 countdown as its caption (edited every few seconds) -> the hold ends (a durable timer) ->
 "release" -> rest (timer) -> the next round or side starts by itself -> ... -> pain now ->
 optional note -> summary. The intro says what the session needs (from the poses).
-Pause / Resume, Skip, Stop and "This hurts" are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
+Pause / Resume, Skip, Stop and "This hurts" are on every step; "This hurts" stops at once.
+Diagram: docs/session.mmd.
 """
 
 from __future__ import annotations
