@@ -631,7 +631,7 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     await unit.cancel_timers(f"tick:{session.id}")
     step = step_of(session)
     if session.countdown_message_id:
-        unit.edit_caption(session.countdown_message_id, t("session.hold_done"))
+        unit.edit_caption(session.countdown_message_id, t("session.hold_done"), durable=True)
     _record_step(unit, session, "done")
     session.last_activity_at = unit.now
     session.position += 1

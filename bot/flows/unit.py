@@ -114,8 +114,17 @@ class Unit:
             params["reply_markup"] = inline_keyboard(keyboard)
         self.direct.append(Direct("editMessageText", params))
 
-    def edit_caption(self, message_id: int, caption: str, keyboard: Keyboard | None = None) -> None:
-        """The caption of a photo or animation (editMessageText fails on those)."""
+    def edit_caption(
+        self,
+        message_id: int,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        *,
+        durable: bool = False,
+    ) -> None:
+        """The caption of a photo or animation (editMessageText fails on those). ``durable``:
+        through the outbox, in order with the messages, retried like them (a final state
+        such as "Done"), rather than best effort (a countdown tick)."""
         params: dict[str, Any] = {
             "chat_id": self.user.chat_id,
             "message_id": message_id,
@@ -124,7 +133,10 @@ class Unit:
         }
         if keyboard:
             params["reply_markup"] = inline_keyboard(keyboard)
-        self.direct.append(Direct("editMessageCaption", params))
+        if durable:
+            self._queue("editMessageCaption", params, None)
+        else:
+            self.direct.append(Direct("editMessageCaption", params))
 
     def clear_buttons(self, message_id: int) -> None:
         self.direct.append(
