@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import pictures
 from bot.core import routine
 from bot.render import stretch_pictures
 
@@ -22,8 +23,8 @@ def write_gallery(folder: Path, *, sheet_only: bool = False) -> Path:
         still = stretch_pictures.still_image(pose)
         items.append((library.stretch(pose.stretch).name, still))
         if not sheet_only:
-            still.save(folder / f"{pose.stretch}.png", optimize=True)
-            (folder / f"{pose.stretch}.gif").write_bytes(stretch_pictures.render_animation(pose))
+            (folder / f"{pose.stretch}.png").write_bytes(pictures.render(pose.stretch, "still"))
+            (folder / f"{pose.stretch}.gif").write_bytes(pictures.render(pose.stretch, "motion"))
     sheet = folder / "contact-sheet.png"
     sheet.write_bytes(stretch_pictures.render_contact_sheet(items))
     return sheet

@@ -11,6 +11,7 @@ import yaml
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from bot.core import routine
+from bot.gallery import write_gallery
 from bot.render import stretch_pictures as pictures
 from bot.render.figure import Figure, pose_figure
 from content.loader import CONTENT_DIR, ContentError, load_file
@@ -162,3 +163,12 @@ def test_the_figure_rests_on_the_floor_where_the_steps_say(stretch_id: str) -> N
         assert deepest <= lowest(fig, *fig.segments) <= 1e-9
         for parts in CONTACTS[position]:
             assert lowest(fig, *parts) < 0.03, f"keyframe {index}: {parts} off the floor"
+
+
+def test_the_gallery_writes_every_picture_animation_and_one_contact_sheet(tmp_path: Path) -> None:
+    sheet = write_gallery(tmp_path / "gallery")
+    written = sorted(path.name for path in sheet.parent.iterdir())
+    expected = sorted([f"{s}.png" for s in STRETCH_IDS] + [f"{s}.gif" for s in STRETCH_IDS])
+    assert written == sorted([*expected, "contact-sheet.png"])
+    contact = Image.open(sheet)
+    assert contact.width == 1600 and contact.height > 1000  # four to a row, all of them
