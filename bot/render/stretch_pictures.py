@@ -36,6 +36,7 @@ from bot.render.figure import (
 )
 from content.loader import cached
 from content.schema.poses import Area, Keyframe, PoseFile, Prop, StretchPose, View
+from content.schema.texts import t
 
 RENDER_VERSION = "1"
 WIDTH = 640
@@ -397,13 +398,14 @@ def _png(image: Image.Image) -> bytes:
 # --- the three products --------------------------------------------------------------------
 def still_image(pose: StretchPose) -> Image.Image:
     first, last = pose.keyframes[0], pose.keyframes[-1]
+    end = t(f"picture.{pose.end_label}")
     figures = [figure_of(pose, frame) for frame in (first, last)]
     box = bounds(figures, pose)
     if wide(box):
         size = (WIDTH, 250)
         panels = [
-            _panel(pose, first, size, box, label="Start", number=1),
-            _panel(pose, last, size, box, arrows_from=figures[0], label="Hold", number=2),
+            _panel(pose, first, size, box, label=t("picture.start"), number=1),
+            _panel(pose, last, size, box, arrows_from=figures[0], label=end, number=2),
         ]
         sheet = Image.new("RGB", (WIDTH * SUPER, 2 * size[1] * SUPER), PALETTE.background)
         sheet.paste(panels[0], (0, 0))
@@ -414,8 +416,8 @@ def still_image(pose: StretchPose) -> Image.Image:
     else:
         size = (WIDTH // 2, 400)
         panels = [
-            _panel(pose, first, size, box, label="Start", number=1),
-            _panel(pose, last, size, box, arrows_from=figures[0], label="Hold", number=2),
+            _panel(pose, first, size, box, label=t("picture.start"), number=1),
+            _panel(pose, last, size, box, arrows_from=figures[0], label=end, number=2),
         ]
         sheet = Image.new("RGB", (WIDTH * SUPER, size[1] * SUPER), PALETTE.background)
         sheet.paste(panels[0], (0, 0))

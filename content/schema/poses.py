@@ -17,7 +17,7 @@ end, as the clinical brief asks (section 5).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -183,6 +183,8 @@ class StretchPose(Strict):
     props: frozenset[Prop] = frozenset()
     # On the floor: these parts' lowest point; left out, the figure's lowest point.
     rests_on: tuple[Resting, ...] = ()
+    # The second panel's label (texts picture.<end_label>): a held stretch, or a movement.
+    end_label: Literal["hold", "keep_going"] = "hold"
     felt_in: tuple[Area, ...] = Field(min_length=1)
     arrows: tuple[Point, ...] = Field(min_length=1)
     # One move there and back, or "alternate" between the keyframes (marching).
