@@ -9,7 +9,8 @@
 Pillow because it is small, well kept, already installed (matplotlib needs it), and makes
 a GIF without ffmpeg; everything is drawn at twice the size and downsampled, which is
 Pillow's way to antialias filled shapes. Fonts: Pillow's own (``load_default(size=...)``).
-Same pose data and ``RENDER_VERSION``, same bytes: :func:`content_hash` keys every cache.
+Same pose data, labels and drawing code, same bytes: :func:`content_hash` keys every cache
+(the files on disk and Telegram's file_ids), so any change to one of them makes new pictures.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.render import figure
 from bot.render.figure import (
     ABOVE_SIN,
     Canvas,
@@ -38,7 +41,10 @@ from content.loader import cached
 from content.schema.poses import Area, Keyframe, PoseFile, Prop, StretchPose, View
 from content.schema.texts import t
 
-RENDER_VERSION = "1"
+# The drawing code itself: editing the renderer changes every picture's hash.
+RENDERER = hashlib.sha256(
+    Path(__file__).read_bytes() + Path(figure.__file__).read_bytes()
+).hexdigest()[:16]
 WIDTH = 640
 SUPER = 2  # drawn at twice the size, then downsampled: smooth edges
 PALETTE = Palette(
@@ -75,7 +81,8 @@ def poses() -> PoseFile:
 
 def content_hash(pose: StretchPose, kind: str) -> str:
     """Changes when the pose data, the kind of picture or the renderer changes."""
-    text = f"{RENDER_VERSION}:{kind}:{WIDTH}:{pose.model_dump_json()}"
+    labels = [t("picture.start"), t(f"picture.{pose.end_label}")]
+    text = f"{RENDERER}:{kind}:{WIDTH}:{labels}:{pose.model_dump_json()}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
