@@ -31,7 +31,6 @@ from bot.render.figure import (
     Canvas,
     Figure,
     Palette,
-    Shape,
     draw_figure,
     pose_figure,
     project,
@@ -201,7 +200,7 @@ def _panel(
     size: tuple[int, int],
     box: Bounds,
     *,
-    arrows_from: Figure | None = None,
+    arrows: tuple[Figure, Figure] | None = None,
     label: str | None = None,
     number: int | None = None,
 ) -> Image.Image:
@@ -210,7 +209,7 @@ def _panel(
     image = Image.new("RGB", (w, h), PALETTE.background)
     draw = ImageDraw.Draw(image)
     margin = 0.05 * w
-    top_room = 0.13 * h if label else 0.06 * h
+    top_room = 0.13 * h  # the label, or an arrow over the head
     floor_room = 0.08 * h
     room_w, room_h = w - 2 * margin, h - top_room - floor_room
     scale = min(room_w / box.width, room_h / box.height)
@@ -228,9 +227,9 @@ def _panel(
         highlight.setdefault(group, []).append(segment)
     draw_figure(image, shapes, canvas, PALETTE, pose.view, highlight)
     _draw_props_in_front(draw, pose, fig, canvas)
-    if arrows_from is not None:
+    if arrows is not None:  # from the start position to the held one
         for point in pose.arrows:
-            _arrow(draw, canvas, pose.view, arrows_from, fig, point.value, shapes)
+            _arrow(draw, canvas, pose.view, *arrows, point.value)
     if label:
         font = _font(round(0.03 * WIDTH * SUPER))
         x, y = 0.025 * WIDTH * SUPER, 0.025 * WIDTH * SUPER
@@ -341,7 +340,6 @@ def _arrow(
     start: Figure,
     end: Figure,
     point: str,
-    shapes: list[Shape],
 ) -> None:
     """A curved arrow beside the body from where ``point`` starts to where it ends."""
     a = to_view(start.points[point], view)
@@ -357,7 +355,8 @@ def _arrow(
         mx, my = (ax + bx) / 2, (ay + by) / 2
         ax, ay, bx, by = mx - ux * 0.06, my - uy * 0.06, mx + ux * 0.06, my + uy * 0.06
         length = 0.12
-    # Beside the body: offset to the side away from the figure's centre.
+    # Beside the body: offset to the side away from the held figure's centre.
+    shapes = project(end, view)
     cx = sum(x for s in shapes for x, _ in s.outline) / sum(len(s.outline) for s in shapes)
     cy = sum(y for s in shapes for _, y in s.outline) / sum(len(s.outline) for s in shapes)
     nx, ny = -uy, ux
@@ -412,7 +411,7 @@ def still_image(pose: StretchPose) -> Image.Image:
         size = (WIDTH, 250)
         panels = [
             _panel(pose, first, size, box, label=t("picture.start"), number=1),
-            _panel(pose, last, size, box, arrows_from=figures[0], label=end, number=2),
+            _panel(pose, last, size, box, arrows=(figures[0], figures[1]), label=end, number=2),
         ]
         sheet = Image.new("RGB", (WIDTH * SUPER, 2 * size[1] * SUPER), PALETTE.background)
         sheet.paste(panels[0], (0, 0))
@@ -424,7 +423,7 @@ def still_image(pose: StretchPose) -> Image.Image:
         size = (WIDTH // 2, 400)
         panels = [
             _panel(pose, first, size, box, label=t("picture.start"), number=1),
-            _panel(pose, last, size, box, arrows_from=figures[0], label=end, number=2),
+            _panel(pose, last, size, box, arrows=(figures[0], figures[1]), label=end, number=2),
         ]
         sheet = Image.new("RGB", (WIDTH * SUPER, size[1] * SUPER), PALETTE.background)
         sheet.paste(panels[0], (0, 0))
@@ -446,11 +445,9 @@ def animation_frames(pose: StretchPose) -> list[tuple[Image.Image, int]]:
     figures = [figure_of(pose, frame) for frame, _ in frames]
     box = bounds(figures, pose)
     size = (WIDTH, 360) if wide(box) else (WIDTH, 480)
-    start = figures[0]
-    return [
-        (_finish(_panel(pose, frame, size, box, arrows_from=start if i else None)), ms)
-        for i, (frame, ms) in enumerate(frames)
-    ]
+    # The same arrow in every frame: the way the movement goes, start to hold.
+    arrows = (figures[0], figure_of(pose, pose.keyframes[-1]))
+    return [(_finish(_panel(pose, frame, size, box, arrows=arrows)), ms) for frame, ms in frames]
 
 
 def render_animation(pose: StretchPose) -> bytes:
