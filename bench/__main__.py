@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from bench import conversations, dispatch, holds, safety_net, startup
+from bench import conversations, dispatch, holds, pictures, safety_net, startup
 from bench.conversations import LoadRun
 from bench.dispatch import DispatchRun
 from bench.processes import REPO, load_average
@@ -34,7 +34,7 @@ from bench.stack import postgres_available
 
 T = TypeVar("T")
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("conversations", "dispatch", "flood", "holds", "startup", "safety_net")
+SECTIONS = ("conversations", "dispatch", "flood", "holds", "startup", "safety_net", "pictures")
 DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -51,12 +51,13 @@ class Sizes:
     hold_sessions: int  # measure 5
     hold_scale: float  # STRETCH_TIME_SCALE for measure 5 (1.0: real holds and countdowns)
     startup_runs: int
+    picture_people: int  # measure 7: people one after another, the first uploads
 
 
 LARGE = 200
-FULL = Sizes("full", 3, 1, (100, 1000), 200, 100_000, 120.0, 1200, 500, 1.0, 5)
-QUICK = Sizes("quick", 1, 1, (10,), 10, 2000, 15.0, 300, 50, 0.1, 2)
-TINY = Sizes("tiny", 1, 1, (2,), 2, 20, 20.0, 10, 2, 0.02, 1)
+FULL = Sizes("full", 3, 1, (100, 1000), 200, 100_000, 120.0, 1200, 500, 1.0, 5, 30)
+QUICK = Sizes("quick", 1, 1, (10,), 10, 2000, 15.0, 300, 50, 0.1, 2, 10)
+TINY = Sizes("tiny", 1, 1, (2,), 2, 20, 20.0, 10, 2, 0.02, 1, 3)
 
 
 @dataclass
@@ -433,6 +434,60 @@ class Bench:
                 [run["load_seconds"] for run in runs],
                 note="loading the encoder in its background thread after start-up; until "
                 "it is ready the phrase rules answer alone",
+            )
+        )
+
+    # --- measure 8 ------------------------------------------------------------------------
+    async def pictures(self) -> None:
+        people = self.sizes.picture_people
+        runs = await self.repeat(
+            f"pictures, {people} people",
+            lambda: pictures.run_pictures(self.scratch, "sqlite", people),
+        )
+        text = [ms for run in runs for ms in run.text_ms]
+        for run in runs:
+            self.report.note(
+                f"pictures: first step {run.step_ms[0]:.0f} ms, first hold "
+                f"{run.hold_ms[0]:.0f} ms (rendered and uploaded); later steps "
+                f"{statistics.median(run.step_ms[1:]):.0f} ms, holds "
+                f"{statistics.median(run.hold_ms[1:]):.0f} ms (by file_id); "
+                f"{run.uploads} uploads, {run.repeated_uploads} repeated"
+            )
+        for name, pick, what in (
+            ("step", lambda run: run.step_ms, "pain rating to the step's photo"),
+            ("hold", lambda run: run.hold_ms, '"Start the hold" to the countdown animation'),
+        ):
+            self.report.add(
+                Figure(
+                    f"picture_{name}_first_upload",
+                    "ms",
+                    [pick(run)[0] for run in runs],
+                    text,
+                    note=f"{what}, the first time the bot sends that picture: rendered (an "
+                    "empty picture cache; the animation is drawn once the step's picture is "
+                    f"sent, during the {pictures.READ_SECONDS:.0f} s the person reads) and "
+                    "uploaded; the baseline is /help's text reply for the same people",
+                )
+            )
+            self.report.add(
+                Figure(
+                    f"picture_{name}_by_file_id",
+                    "ms",
+                    [ms for run in runs for ms in pick(run)[1:]],
+                    text,
+                    Target(2.0, "max", on_ratio=True) if name == "step" else None,
+                    note=f"{what} for everyone after the first, one person at a time: the "
+                    "picture goes by its stored file_id; the baseline is /help's text reply",
+                )
+            )
+        self.report.add(
+            Figure(
+                "picture_repeated_uploads",
+                "uploads",
+                [float(run.repeated_uploads) for run in runs],
+                target=Target(0, "max", text="0"),
+                note="the same picture's bytes uploaded more than once in a run (the "
+                "emulator hashes every upload)",
             )
         )
 

@@ -158,10 +158,13 @@ def start_bot(
     time_scale: float = 0.0,
     flood_limit: float | None = 0.0,
     concurrency: int = 64,
+    picture_cache_dir: Path | None = None,
 ) -> Process:
     """The real bot, ``python -m bot run``, configured only through its environment.
 
     ``flood_limit`` None keeps the bot's own default (Telegram's limit); 0 turns it off.
+    ``picture_cache_dir``: where rendered stretch pictures go (default: under the scratch
+    folder, shared by the runs of one benchmark).
     """
     env = child_env(
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -173,6 +176,8 @@ def start_bot(
     )
     if flood_limit is not None:
         env["FLOOD_LIMIT_PER_SECOND"] = str(flood_limit)
+    if picture_cache_dir is not None:
+        env["PICTURE_CACHE_DIR"] = str(picture_cache_dir)
     return spawn("bot", ["-m", "bot", "run"], env, log_dir)
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot [run | webhook | chat | migrate]`` (also ``stretchbot``).
+"""Command line: ``python -m bot [run | webhook | chat | migrate | gallery DIR]`` (also
+``stretchbot``).
 
 Without a command: polling when TELEGRAM_BOT_TOKEN is set, else the terminal chat, so a
 newcomer with no token and no network still talks to the real bot.
@@ -12,6 +13,7 @@ import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
@@ -28,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     chat.add_argument("--user-id", type=int, default=1001)
     sub.add_parser("migrate", help="apply database migrations and exit")
+    gallery = sub.add_parser("gallery", help="write every stretch's picture and a contact sheet")
+    gallery.add_argument("folder", type=Path)
+    gallery.add_argument("--sheet-only", action="store_true", help="only contact-sheet.png")
     args = parser.parse_args(argv)
+    if args.command == "gallery":
+        from bot.gallery import write_gallery
+
+        sheet = write_gallery(args.folder, sheet_only=args.sheet_only)
+        print(f"Pictures and animations in {args.folder}; contact sheet: {sheet}")
+        return 0
     try:
         settings = load_settings()
         command = args.command or ("run" if settings.token else "chat")

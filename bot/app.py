@@ -23,12 +23,14 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.core import routine
 from bot.delivery import Delivery
 from bot.flows import privacy as privacy_flow
 from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
 from bot.http import AiohttpRequest
 from bot.metrics import MeteredRequest
+from bot.pictures import Pictures
 from bot.processing import PerUserUpdateProcessor
 from bot.reminder_batch import fire_reminders
 from bot.runtime import Runtime, paid_broadcast_rate
@@ -79,6 +81,7 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
 
 def build_application(settings: Settings, runtime: Runtime, *, polling: bool = True) -> Application:
     assert settings.token is not None
+    routine.load_library()  # a broken stretch or pose file stops start-up, naming the field
     builder = ApplicationBuilder()
     if not polling:
         builder = builder.updater(None)
@@ -109,6 +112,12 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
         runtime.instance,
         on_tag=_remember_tag,
         lease=runtime.claim_lease,
+        pictures=Pictures(
+            runtime.sessions,
+            settings.resolved_picture_cache_dir,
+            bot_id=int(settings.token.split(":", 1)[0]),
+            now=runtime.clock.now,
+        ),
     )
     _register_timers(runtime)
     register_handlers(application)

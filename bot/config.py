@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     data_dir: Path = Path("data")
+    # Rendered stretch pictures, named by content hash; default DATA_DIR/pictures.
+    picture_cache_dir: Path | None = None
     database_url: str | None = None
     # Connections per instance: up to twice this many at peak (pool plus overflow).
     database_pool_size: int = Field(default=10, ge=1, le=100)
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+    @property
+    def resolved_picture_cache_dir(self) -> Path:
+        return self.picture_cache_dir or self.data_dir / "pictures"
 
     @property
     def file_base_url(self) -> str:

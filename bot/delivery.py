@@ -6,6 +6,9 @@
 - 5xx, timeouts, dropped connections: the row stays and is retried with backoff.
 - 400 (a message Telegram will never accept): logged by method and dropped.
 Rows are deleted only after Telegram accepted them.
+
+A stretch picture row names the picture, not its bytes: ``bot.pictures`` turns it into a
+file_id this bot already uploaded, or the bytes to upload (and keeps the file_id after).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.clock import Clock
 from bot.db.models import Outbox, User
 from bot.flows.unit import Direct
+from bot.pictures import Pictures, Prepared
 
 log = logging.getLogger(__name__)
 # Outbox rows hold raw Bot API parameters, so they are sent with do_api_request on purpose.
@@ -55,9 +59,11 @@ class Delivery:
         instance: str,
         on_tag: TagHandler | None = None,
         lease: timedelta = LEASE,
+        pictures: Pictures | None = None,
     ) -> None:
         self.bot, self.sessions, self.clock, self.instance = bot, sessions, clock, instance
         self.on_tag = on_tag
+        self.pictures = pictures
         # A claimed row is left alone by other instances' sweepers for this long.
         self.lease = lease
         self.sent = 0
@@ -78,7 +84,7 @@ class Delivery:
         for index, row in enumerate(rows):
             # Only a tagged row needs the sent message (its id); parsing it costs more than
             # the rest of the send (python -m bench, conversations).
-            outcome = await self._send(row.method, row.params, parse=bool(row.tag))
+            outcome = await self._deliver(row)
             if isinstance(outcome, timedelta):
                 # Keep the person's order: later rows wait for this one.
                 await self._settle([], [(later, outcome) for later in rows[index:]], None)
@@ -114,7 +120,7 @@ class Delivery:
                 async with gate:
                     if not go_on():
                         return
-                    outcome = await self._send(row.method, row.params, parse=bool(row.tag))
+                    outcome = await self._deliver(row)
                 if isinstance(outcome, timedelta):
                     await self._settle([], [(row, outcome)], None)
                 elif outcome == "blocked":
@@ -136,6 +142,46 @@ class Delivery:
                     settled(row)
 
         await asyncio.gather(*(deliver(row) for row in rows))
+
+    async def _deliver(self, row: Outbox) -> Message | str | timedelta:
+        """One row: a stretch picture through the picture cache, anything else as it is."""
+        if "picture" in row.params and self.pictures is not None:
+            return await self._send_picture(row, self.pictures)
+        return await self._send(row.method, row.params, parse=bool(row.tag))
+
+    async def _send_picture(self, row: Outbox, pictures: Pictures) -> Message | str | timedelta:
+        """By file_id when this bot has one; else upload (one at a time per picture)."""
+        picture = row.params["picture"]
+        try:
+            prepared = await pictures.prepare(picture)
+        except Exception:
+            # A picture that cannot be drawn (a row from before a content change) must not
+            # stop the session: its caption holds the whole step, so send that as text.
+            log.exception("could not prepare a stretch picture; sending its text instead")
+            return await self._send("sendMessage", _as_text(row.params), parse=bool(row.tag))
+        if isinstance(prepared.value, str):
+            outcome = await self._send(row.method, self._with(row, prepared), parse=bool(row.tag))
+            if outcome != "dropped":
+                await pictures.remember(prepared, None)
+                return outcome
+            await pictures.forget(prepared)  # refused: upload the bytes instead
+        async with pictures.lock(prepared.content_hash):
+            # Another send may have uploaded it while this one waited.
+            prepared = await pictures.prepare(picture)
+            outcome = await self._send(row.method, self._with(row, prepared), parse=True)
+            if isinstance(outcome, Message):
+                await pictures.remember(prepared, outcome)
+            return outcome
+
+    @staticmethod
+    def _with(row: Outbox, prepared: Prepared) -> dict[str, Any]:
+        params = {key: value for key, value in row.params.items() if key != "picture"}
+        if isinstance(prepared.value, str):
+            params[prepared.field] = prepared.value
+        else:
+            filename, content = prepared.value
+            params[prepared.field] = InputFile(content, filename=filename)
+        return params
 
     async def _send(
         self, method: str, params: dict[str, Any], parse: bool = True
@@ -264,6 +310,11 @@ class Delivery:
         for user_rows in by_user.values():
             await self.send_rows(user_rows)
         return len(rows)
+
+
+def _as_text(params: dict[str, Any]) -> dict[str, Any]:
+    text = {key: value for key, value in params.items() if key not in ("picture", "caption")}
+    return {**text, "text": params.get("caption") or "…"}
 
 
 async def mark_blocked(session: AsyncSession, user_id: int, now: datetime) -> None:

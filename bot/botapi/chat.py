@@ -1,8 +1,10 @@
 """The terminal chat: the real bot, over real HTTP, against the in-process emulator.
 
 Bot messages print as text; inline buttons print as numbered choices (type the number to
-press one); anything else you type is sent as a message. Photos and documents the bot
-sends are saved under ``chat-files/`` and their path printed. ``--speed`` shortens holds.
+press one); anything else you type is sent as a message. Photos (the stretch pictures, the
+progress chart), animations (each hold's movement) and documents the bot sends are saved
+under ``chat-files/`` and their path printed; one sent again by file_id is saved once.
+``--speed`` shortens holds.
 """
 
 from __future__ import annotations
@@ -26,11 +28,7 @@ def render(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) ->
     lines = [f"🤖 {message.text}" if message.text else "🤖"]
     data = message.data
     if "photo" in data or "document" in data:
-        files_dir.mkdir(exist_ok=True)
-        name = data["document"].get("file_name", "file") if "document" in data else "chart.png"
-        path = files_dir / f"{message.message_id}-{name}"
-        path.write_bytes(emulator.files.of_message(message))
-        lines.append(f"   📎 saved {path}")
+        lines.append(f"   📎 saved {save_file(message, files_dir, emulator)}")
     if numeric_keyboard(message):
         # A 0-10 scale: show the numbers themselves; typing one sends it as an answer.
         lines.append(
@@ -40,6 +38,22 @@ def render(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) ->
     for row in message.inline_keyboard:
         lines.append("   " + "   ".join(f"[{label_number(message, b)}] {b['text']}" for b in row))
     return "\n".join(lines)
+
+
+def save_file(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) -> Path:
+    """The message's file under ``files_dir``, named by its file id: a picture sent again
+    (by file_id) is the same file, written once."""
+    data = message.data
+    if "photo" in data:
+        file_id, name = data["photo"][-1]["file_unique_id"], "photo.png"
+    else:
+        file_id = data["document"]["file_unique_id"]
+        name = data["document"].get("file_name", "file")
+    files_dir.mkdir(exist_ok=True)
+    path = files_dir / f"{file_id}-{name}"
+    if not path.exists():
+        path.write_bytes(emulator.files.of_message(message))
+    return path
 
 
 def numeric_keyboard(message: StoredMessage) -> bool:

@@ -450,6 +450,7 @@ class EmulatedBotApi:
         if upload is not None:
             if not upload.data:
                 raise bad_request("file must be non-empty")
+            self.state.files.uploaded(upload.data)
             return upload.data, upload
         if not value:
             raise bad_request(f"there is no {name} in the request")
@@ -678,7 +679,14 @@ async def _send_message(api: EmulatedBotApi, params: Params) -> JsonDict:
 @bot_method("sendPhoto")
 async def _send_photo(api: EmulatedBotApi, params: Params) -> JsonDict:
     chat = api.chat_to_send_to(params)
-    data, _ = await api.input_file(params, "photo")
+    data, source = await api.input_file(params, "photo")
+    reused = (
+        api.state.files.photo_sizes.get(source.file_id) if isinstance(source, StoredFile) else None
+    )
+    if reused is not None:
+        # Like Telegram: a photo sent again by file_id is the same photo, same file_ids.
+        content: JsonDict = {"photo": reused, **api.caption(params)}
+        return api.post(chat, content, params, api.reply_markup(params))
     size = image_size(data)
     if size is None:
         raise bad_request("IMAGE_PROCESS_FAILED")
@@ -689,7 +697,7 @@ async def _send_photo(api: EmulatedBotApi, params: Params) -> JsonDict:
         raise bad_request("file is too big")
     caption = api.caption(params)
     markup = api.reply_markup(params)
-    content: JsonDict = {"photo": photo_sizes(api.state.files, data, width, height), **caption}
+    content = {"photo": photo_sizes(api.state.files, data, width, height), **caption}
     if params.flag("has_spoiler"):
         content["has_media_spoiler"] = True
     return api.post(chat, content, params, markup)
@@ -722,6 +730,51 @@ async def _send_document(api: EmulatedBotApi, params: Params) -> JsonDict:
         "file_size": stored.file_size,
     }
     return api.post(chat, {"document": document, **caption}, params, markup)
+
+
+@bot_method("sendAnimation")
+async def _send_animation(api: EmulatedBotApi, params: Params) -> JsonDict:
+    """A GIF or a silent MP4, looped by the apps. Sent again by file_id: the same file."""
+    chat = api.chat_to_send_to(params)
+    data, source = await api.input_file(params, "animation")
+    if len(data) > 50 * _MB:
+        raise ApiError(413, "Request Entity Too Large")
+    caption = api.caption(params)
+    markup = api.reply_markup(params)
+    if isinstance(source, StoredFile):
+        stored = source
+    else:
+        is_gif = data[:6] in (b"GIF87a", b"GIF89a")
+        if not is_gif and data[4:8] != b"ftyp":
+            raise bad_request("wrong type of the web page content")
+        file_name = source.filename or ("animation.gif" if is_gif else "animation.mp4")
+        stored = api.state.files.add(
+            data,
+            folder="animations",
+            extension="gif" if is_gif else "mp4",
+            file_name=file_name,
+            mime_type="image/gif" if is_gif else "video/mp4",
+        )
+    width, height = image_size(stored.data) or (
+        params.integer("width") or 0,
+        params.integer("height") or 0,
+    )
+    animation: JsonDict = {
+        "file_name": stored.file_name or "animation",
+        "mime_type": stored.mime_type or "video/mp4",
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.file_size,
+        "width": width,
+        "height": height,
+        "duration": params.integer("duration") or 0,
+    }
+    # Telegram's Message carries an animation also as a document, for older clients.
+    document = {
+        key: animation[key]
+        for key in ("file_name", "mime_type", "file_id", "file_unique_id", "file_size")
+    }
+    return api.post(chat, {"animation": animation, "document": document, **caption}, params, markup)
 
 
 @bot_method("editMessageText")
@@ -1338,6 +1391,8 @@ class BotApiEmulator:
             "webhook_delivered": self.api.webhook.delivered,
             "chats": len(self.state.chats),
             "bot_messages": sum(len(c.bot_messages) for c in self.state.chats.values()),
+            "uploads": sum(self.state.files.uploads.values()),
+            "repeated_uploads": sum(n - 1 for n in self.state.files.uploads.values() if n > 1),
         }
 
     async def reset(self, seed: int | None = None) -> None:

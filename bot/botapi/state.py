@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import re
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -464,7 +464,13 @@ class StoredFile:
 
 
 # file_id prefixes close to Telegram's, so ids look like the real thing in logs.
-_FILE_ID_PREFIX = {"photos": "AgAC", "documents": "BQAC", "stickers": "CAAC", "voice": "AwAC"}
+_FILE_ID_PREFIX = {
+    "photos": "AgAC",
+    "documents": "BQAC",
+    "stickers": "CAAC",
+    "voice": "AwAC",
+    "animations": "CgAC",
+}
 
 
 class FileStore:
@@ -474,6 +480,13 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
         self._counter = itertools.count(1)
+        # Bytes the bot uploaded, by SHA-256: more than 1 is the same file uploaded again.
+        self.uploads: Counter[str] = Counter()
+        # A photo's sizes by any of their file_ids: re-sending by file_id shows the same photo.
+        self.photo_sizes: dict[str, list[JsonDict]] = {}
+
+    def uploaded(self, data: bytes) -> None:
+        self.uploads[hashlib.sha256(data).hexdigest()] += 1
 
     def add(
         self,
@@ -500,6 +513,12 @@ class FileStore:
 
     def get(self, file_id: str) -> StoredFile | None:
         return self._by_id.get(file_id)
+
+    def forget(self, file_id: str) -> None:
+        """Tests: a file_id Telegram no longer accepts (another bot's, or expired)."""
+        stored = self._by_id.pop(file_id, None)
+        if stored is not None:
+            self._by_path.pop(stored.file_path, None)
 
     def by_path(self, path: str) -> StoredFile | None:
         return self._by_path.get(path)
@@ -548,6 +567,8 @@ def photo_sizes(files: FileStore, data: bytes, width: int, height: int) -> list[
                 "height": max(1, round(height * scale)),
             }
         )
+    for size in sizes:
+        files.photo_sizes[str(size["file_id"])] = sizes
     return sizes
 
 

@@ -14,13 +14,14 @@ Each hold is one :class:`Step`; a two-sided stretch holds left then right in eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
 from content.loader import ContentError, cached
 from content.schema.common import Condition, Region
+from content.schema.poses import PoseFile, Prop, Setting
 from content.schema.stretches import (
     BodyArea,
     LevelDose,
@@ -142,8 +143,44 @@ def library_from(stretch_file: StretchFile, rules: RoutineFile) -> StretchLibrar
 
 @cache
 def load_library() -> StretchLibrary:
-    """The library from content/, validated once per process."""
-    return library_from(cached(StretchFile, "stretches.yaml"), cached(RoutineFile, "routines.yaml"))
+    """The library from content/, validated once per process, every stretch with its pose."""
+    library = library_from(
+        cached(StretchFile, "stretches.yaml"), cached(RoutineFile, "routines.yaml")
+    )
+    check_poses(library, cached(PoseFile, "poses.yaml"))
+    return library
+
+
+def check_poses(library: StretchLibrary, poses: PoseFile) -> None:
+    """Every stretch has exactly one picture, and every picture a stretch."""
+    drawn = [pose.stretch for pose in poses.poses]
+    for stretch_id in library.stretches:
+        if stretch_id not in drawn:
+            raise ContentError(f"content file poses.yaml: field poses: no pose for {stretch_id}")
+    for index, stretch_id in enumerate(drawn):
+        if stretch_id not in library.stretches:
+            raise ContentError(
+                f"content file poses.yaml: field poses.{index}.stretch: "
+                f"unknown stretch {stretch_id!r}"
+            )
+
+
+NEEDS_ORDER = ("floor", "chair", "cushion", "towel", "doorway")
+
+
+def session_needs(stretch_ids: Iterable[str]) -> tuple[str, ...]:
+    """What a session asks for, from its stretches' poses: floor space, chair, towel...
+
+    Names in NEEDS_ORDER; texts say them (session.needs.<name>).
+    """
+    poses = cached(PoseFile, "poses.yaml")
+    needs: set[str] = set()
+    for stretch_id in stretch_ids:
+        pose = poses.of(stretch_id)
+        if pose.setting is Setting.FLOOR or Prop.MAT in pose.props:
+            needs.add("floor")
+        needs.update(prop.value for prop in pose.props if prop is not Prop.MAT)
+    return tuple(name for name in NEEDS_ORDER if name in needs)
 
 
 def modification_for(stretch: Stretch, conditions: frozenset[Condition]) -> str | None:

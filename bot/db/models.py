@@ -266,6 +266,23 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 
+class PictureUpload(Base):
+    """A stretch picture Telegram already has: send its file_id instead of the bytes again.
+
+    Keyed by bot (a file_id works only for the bot that uploaded it) and by the content
+    hash of the picture (new pose data or a new renderer makes a new picture). No person's
+    data: the same picture serves everyone.
+    """
+
+    __tablename__ = "picture_uploads"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # still | motion
+    file_id: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime]
+
+
 PERSONAL_TABLES = [
     table.name
     for table in Base.metadata.sorted_tables

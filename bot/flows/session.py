@@ -1,15 +1,18 @@
 """A guided stretch session, one message at a time.
 
-/stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: instructions with
-"Start the hold" -> a countdown message (edited every few seconds) -> the hold ends (a
-durable timer) -> "release" -> rest (timer) -> the next round or side starts by itself ->
-... -> pain now -> optional note -> summary. Pause / Resume, Skip, Stop and "This hurts"
-are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
+/stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: its picture with
+the steps as the caption and "Start the hold" -> the movement's animation with the
+countdown as its caption (edited every few seconds) -> the hold ends (a durable timer) ->
+"release" -> rest (timer) -> the next round or side starts by itself -> ... -> pain now ->
+optional note -> summary. The intro says what the session needs (from the poses).
+Pause / Resume, Skip, Stop and "This hurts" are on every step; "This hurts" stops at once.
+Diagram: docs/session.mmd.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -35,6 +38,7 @@ PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
 # The phases that show Start / Pause / Skip / Stop / This hurts (typed ones work there too).
 CONTROLLED = frozenset({"ready", "holding", "resting"})
 HURT_PLACES = ("neck", "back", "arm", "leg", "other")
+CAPTION_LIMIT = 1024  # Telegram's, in characters of the caption as shown (tags excluded)
 # What the check left in the dialog data, which a session keeps (without consent, the only copy).
 KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
 
@@ -215,14 +219,18 @@ async def begin_after_check(unit: Unit) -> None:
     unit.goto("session", "pain_before", session=session.id, **kept)
     await _touch(unit, session)
     count = len(set(plan.stretch_ids) - {library.warm_up.id})
-    unit.say(
-        t(
-            "session.intro",
-            level=plan.level,
-            count=count,
-            minutes=max(1, round(plan.total_seconds / 60)),
-        )
+    intro = t(
+        "session.intro",
+        level=plan.level,
+        count=count,
+        minutes=max(1, round(plan.total_seconds / 60)),
     )
+    needs = routine.session_needs(plan.stretch_ids)
+    if needs:
+        intro += "\n\n" + t(
+            "session.needs", items=spoken_list([t(f"session.needs.{n}") for n in needs])
+        )
+    unit.say(intro)
     if plan.excluded:
         unit.say(t("session.excluded", count=len(plan.excluded)))
     if conditions:
@@ -285,18 +293,48 @@ async def show_step(unit: Unit, session: StretchSession) -> None:
         return
     session.phase = "ready"
     unit.dialog.step = "ready"
-    unit.say(instructions(session), controls(session))
+    say_instructions(unit, session)
 
 
-def instructions(session: StretchSession) -> str:
+def spoken_list(items: list[str]) -> str:
+    """ "a, b and c"."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {t('session.needs.and')} {items[-1]}"
+
+
+def say_instructions(unit: Unit, session: StretchSession) -> None:
+    """The stretch's picture with its steps as the caption and the controls under it. Steps
+    too long for a caption go first as text, and the picture gets a short caption."""
+    stretch_id = step_of(session)["stretch"]
+    full = instructions(session)
+    if caption_length(full) <= CAPTION_LIMIT:
+        unit.say_picture("still", stretch_id, full, controls(session))
+        return
+    unit.say(full)
+    short = f"{intro_line(session)}\n\n{t('session.stretch.steps_above')}"
+    unit.say_picture("still", stretch_id, short, controls(session))
+
+
+def caption_length(text: str) -> int:
+    """Characters Telegram counts in an HTML caption: the text without its tags."""
+    return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+
+
+def intro_line(session: StretchSession) -> str:
     step = step_of(session)
     library = routine.load_library()
     stretch = library.stretch(step["stretch"])
     if stretch.id == library.warm_up.id:
-        parts = [t("session.warm_up.intro", name=stretch.name, seconds=step["hold"])]
-    else:
-        number, total = stretch_number(session)
-        parts = [t("session.stretch.intro", name=stretch.name, number=number, total=total)]
+        return t("session.warm_up.intro", name=stretch.name, seconds=step["hold"])
+    number, total = stretch_number(session)
+    return t("session.stretch.intro", name=stretch.name, number=number, total=total)
+
+
+def instructions(session: StretchSession) -> str:
+    step = step_of(session)
+    stretch = routine.load_library().stretch(step["stretch"])
+    parts = [intro_line(session)]
     parts.append("\n".join(f"{i}. {line}" for i, line in enumerate(stretch.steps, 1)))
     parts.append(t("session.stretch.feel", feel=stretch.feel))
     if stretch.cautions:
@@ -369,7 +407,14 @@ async def start_hold(unit: Unit, session: StretchSession, seconds: float | None 
         await unit.schedule(
             f"tick:{session.id}", "hold_tick", unit.now + timedelta(seconds=tick), payload
         )
-    unit.say(countdown_text(session, hold), controls(session), tag=f"countdown:{session.id}")
+    # The step's message: the movement, looped, with the countdown as its caption.
+    unit.say_picture(
+        "motion",
+        step_of(session)["stretch"],
+        countdown_text(session, hold),
+        controls(session),
+        tag=f"countdown:{session.id}",
+    )
 
 
 def _tick_wall(unit: Unit) -> float:
@@ -425,7 +470,7 @@ async def resume(unit: Unit, session: StretchSession) -> str | None:
     elif session.phase == "resting":
         await show_step(unit, session)
     else:
-        unit.say(instructions(session), controls(session))
+        say_instructions(unit, session)
     return None
 
 
@@ -586,7 +631,7 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     await unit.cancel_timers(f"tick:{session.id}")
     step = step_of(session)
     if session.countdown_message_id:
-        unit.edit(session.countdown_message_id, t("session.hold_done"))
+        unit.edit_caption(session.countdown_message_id, t("session.hold_done"), durable=True)
     _record_step(unit, session, "done")
     session.last_activity_at = unit.now
     session.position += 1
@@ -623,7 +668,9 @@ async def on_tick(unit: Unit, timer: Timer) -> None:
     left_wall = (session.hold_ends_at - unit.now).total_seconds()
     if session.countdown_message_id and left_wall > 0:
         left = left_wall / max(unit.time_scale, 1e-9)
-        unit.edit(session.countdown_message_id, countdown_text(session, left), controls(session))
+        unit.edit_caption(
+            session.countdown_message_id, countdown_text(session, left), controls(session)
+        )
     tick = _tick_wall(unit)
     if left_wall > tick * 1.5:
         await unit.schedule(

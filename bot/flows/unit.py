@@ -87,10 +87,13 @@ class Unit:
         params = message_params(
             self.user.chat_id, text, keyboard, paid_broadcast=broadcast and self.paid_broadcast
         )
+        self._queue("sendMessage", params, tag)
+
+    def _queue(self, method: str, params: dict[str, Any], tag: str | None) -> None:
         row = Outbox(
             user_id=self.user.id,
             chat_id=self.user.chat_id,
-            method="sendMessage",
+            method=method,
             params=params,
             tag=tag,
             not_before=self.now,
@@ -100,6 +103,28 @@ class Unit:
             row.claimed_by, row.lease_until = self.lease
         self.session.add(row)
         self.outbox.append(row)
+
+    def say_picture(
+        self,
+        kind: str,
+        stretch_id: str,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        *,
+        tag: str | None = None,
+    ) -> None:
+        """A stretch's picture ("still", sendPhoto) or animation ("motion", sendAnimation)
+        with a caption, through the outbox; delivery sends a file_id once it has one."""
+        method = "sendPhoto" if kind == "still" else "sendAnimation"
+        params: dict[str, Any] = {
+            "chat_id": self.user.chat_id,
+            "caption": caption,
+            "parse_mode": "HTML",
+            "picture": {"stretch": stretch_id, "kind": kind},
+        }
+        if keyboard:
+            params["reply_markup"] = inline_keyboard(keyboard)
+        self._queue(method, params, tag)
 
     def edit(self, message_id: int, text: str, keyboard: Keyboard | None = None) -> None:
         params: dict[str, Any] = {
@@ -111,6 +136,30 @@ class Unit:
         if keyboard:
             params["reply_markup"] = inline_keyboard(keyboard)
         self.direct.append(Direct("editMessageText", params))
+
+    def edit_caption(
+        self,
+        message_id: int,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        *,
+        durable: bool = False,
+    ) -> None:
+        """The caption of a photo or animation (editMessageText fails on those). ``durable``:
+        through the outbox, in order with the messages, retried like them (a final state
+        such as "Done"), rather than best effort (a countdown tick)."""
+        params: dict[str, Any] = {
+            "chat_id": self.user.chat_id,
+            "message_id": message_id,
+            "caption": caption,
+            "parse_mode": "HTML",
+        }
+        if keyboard:
+            params["reply_markup"] = inline_keyboard(keyboard)
+        if durable:
+            self._queue("editMessageCaption", params, None)
+        else:
+            self.direct.append(Direct("editMessageCaption", params))
 
     def clear_buttons(self, message_id: int) -> None:
         self.direct.append(

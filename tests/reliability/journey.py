@@ -148,11 +148,11 @@ def shape(text: str) -> str:
 
 
 def transcript(user: TelegramUser) -> Counter[str]:
-    """Each message as it was sent: edits (a countdown, a "✓ No" under an answered question)
-    are best effort, so a lost edit is not a lost message."""
+    """Each message as it was sent: edits of a text or a caption (a countdown, a "✓ No" under
+    an answered question) are best effort, so a lost edit is not a lost message."""
     first_text: dict[int, str] = {}
     for edit in user.edits():
-        if edit.field == "text" and isinstance(edit.before, str):
+        if edit.field in ("text", "caption") and isinstance(edit.before, str):
             first_text.setdefault(edit.message_id, edit.before)
     return Counter(
         shape(first_text.get(message.message_id, message.text)) for message in user.messages()
