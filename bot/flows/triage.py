@@ -8,7 +8,7 @@ Diagram: docs/triage.mmd.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import triage as core
@@ -17,7 +17,10 @@ from bot.db.models import Screening, TriageAnswer
 from bot.flows.unit import Keyboard, Unit
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
+from content.schema.triage import Question
 
+# An alarm raised this long ago still counts in a check: "this conversation".
+ALARM_MEMORY = timedelta(hours=24)
 ANSWER_CODES = {"y": core.Answer.YES, "n": core.Answer.NO, "u": core.Answer.UNSURE}
 CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
 
@@ -160,6 +163,11 @@ async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | Non
     answers = dict(unit.dialog.data["answers"])
     answers[question_id] = answer.value
     unit.update_data(answers=answers, pending=None)
+    rechecking = unit.dialog.data.get("rechecking")
+    if rechecking == question_id:  # the sign of an earlier alarm, asked again: answered
+        condition = core.load_bank().question(question_id).condition.value
+        rechecked = [*unit.dialog.data.get("rechecked", []), condition]
+        unit.update_data(rechecking=None, rechecked=rechecked)
     unit.dialog.version += 1
     await ask_next(unit)
     return None
@@ -179,9 +187,61 @@ async def repeat_question(unit: Unit) -> None:
         await ask_next(unit)
 
 
+# --- alarms raised in this conversation -------------------------------------------------------
+def remember_alarm(unit: Unit, condition: str, level: Level) -> None:
+    """An alarm given in this conversation (stored or not): the check must not forget it."""
+    kept = [a for a in unit.dialog.data.get("alarms", []) if _recent(unit, a)]
+    kept.append({"condition": condition, "level": level.value, "at": unit.now.isoformat()})
+    unit.update_data(alarms=kept)
+
+
+def _recent(unit: Unit, alarm: dict[str, Any]) -> bool:
+    return unit.now - _parse(alarm["at"]) < ALARM_MEMORY
+
+
+def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
+    """The question for an alarm of this conversation that the answers would clear silently:
+    one above the verdict's level whose sign was not asked again, by name, since."""
+    data = unit.dialog.data
+    bank = core.load_bank()
+    for alarm in data.get("alarms", []):
+        level = Level(alarm["level"])
+        if not _recent(unit, alarm) or level.severity <= verdict.level.severity:
+            continue
+        if alarm["condition"] in data.get("rechecked", []):
+            continue
+        asked = [
+            q for q in bank.questions if q.condition.value == alarm["condition"] and q.level
+        ]
+        fitting = [q for q in asked if core.applies_to(q, _profile(unit))] or asked
+        best = sorted(fitting, key=lambda q: -q.level.severity if q.level else 0)
+        if best:
+            return best[0]
+    return None
+
+
+def _ask_again(unit: Unit, question: Question) -> None:
+    unit.update_data(pending=question.id, rechecking=question.id)
+    unit.question_asked()
+    unit.say(
+        t("triage.alarm_recheck", topic=question.topic, text=question.text),
+        [
+            [
+                (t("triage.answer_yes"), f"tq:{question.id}:y"),
+                (t("triage.answer_no"), f"tq:{question.id}:n"),
+            ],
+            [(t("triage.answer_unsure"), f"tq:{question.id}:u")],
+        ],
+    )
+
+
 async def finish(unit: Unit) -> None:
     bank = core.load_bank()
     verdict = core.evaluate(bank, _profile(unit), _answers(unit))
+    if (again := _unchecked_alarm(unit, verdict)) is not None:
+        _ask_again(unit, again)  # never clear silently after an alarm
+        return
+    unit.update_data(alarms=[])  # each one is now counted in this check's outcome
     data = unit.dialog.data
     if unit.stores_data:
         screening = Screening(
