@@ -321,6 +321,7 @@ def report_data(history: History, unit: Unit, name: str | None) -> ReportData:
         points=chart.points,
         hurts=hurt_rows(history),
         weeks=chart.weeks,
+        cleared_at=unit.user.cleared_by_clinician_at if unit.stores_data else None,
     )
 
 

@@ -165,7 +165,7 @@ async def start(unit: Unit) -> None:
     if gate is Gate.BLOCKED:
         assert level is not None
         unit.say(t(f"triage.outcome_{level.value.lower()}"))
-        unit.say(t("triage.no_stretches_blocked"), triage_flow.blocked_keyboard())
+        triage_flow.say_blocked(unit)
         return
     if (
         unit.stores_data

@@ -15,6 +15,8 @@ from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
 from bot.db.models import Screening, TriageAnswer
 from bot.flows.unit import Keyboard, Unit
+from content.loader import cached
+from content.schema.clearance import ClearanceFile
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
 from content.schema.triage import Question
@@ -210,9 +212,7 @@ def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
             continue
         if alarm["condition"] in data.get("rechecked", []):
             continue
-        asked = [
-            q for q in bank.questions if q.condition.value == alarm["condition"] and q.level
-        ]
+        asked = [q for q in bank.questions if q.condition.value == alarm["condition"] and q.level]
         fitting = [q for q in asked if core.applies_to(q, _profile(unit))] or asked
         best = sorted(fitting, key=lambda q: -q.level.severity if q.level else 0)
         if best:
@@ -304,7 +304,7 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
     if any(f.unsure for f in reasons):
         unit.say(t("triage.unsure_note"))
     if level.blocks_stretching:
-        unit.say(t("triage.no_stretches_blocked"), blocked_keyboard())
+        say_blocked(unit)
     else:
         unit.say(
             t("triage.safety_net"),
@@ -315,8 +315,39 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
         )
 
 
-def blocked_keyboard() -> Keyboard:
-    return [[(t("triage.cleared_button"), "tc:ask")], [(t("common.menu_checkup"), "go:checkup")]]
+def say_blocked(unit: Unit) -> None:
+    """No stretches until a clinician has seen the person; the clearance button only once
+    that could have happened (content/clearance.yaml)."""
+    checkup = [(t("common.menu_checkup"), "go:checkup")]
+    left = clearance_wait_left(unit)
+    if left is None:
+        unit.say(
+            t("triage.no_stretches_blocked"), [[(t("triage.cleared_button"), "tc:ask")], checkup]
+        )
+    else:
+        unit.say(t("triage.no_stretches_wait", hours=_hours(left)), [checkup])
+
+
+def clearance_wait_left(unit: Unit) -> timedelta | None:
+    """How long until a clearance can be reported after the blocking advice; None once it can."""
+    _gate, level = current_gate(unit)
+    if level is None or not level.blocks_stretching:
+        return None
+    if unit.stores_data:
+        advised = unit.user.gate_at
+    else:
+        screened = unit.dialog.data.get("screened_at")
+        advised = _parse(screened) if screened else None
+    if advised is None:
+        return None
+    wait = cached(ClearanceFile, "clearance.yaml").waits[level].duration
+    left = advised + wait - unit.now
+    return left if left > timedelta(0) else None
+
+
+def _hours(left: timedelta) -> str:
+    hours = max(1, round(left.total_seconds() / 3600))
+    return t("common.hours_one") if hours == 1 else t("common.hours_many", count=hours)
 
 
 def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
@@ -333,6 +364,10 @@ def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
 
 
 async def ask_cleared(unit: Unit) -> None:
+    """What did the clinician say? Only once the person could have been seen."""
+    if (left := clearance_wait_left(unit)) is not None:
+        unit.say(t("triage.cleared_too_soon", hours=_hours(left)))
+        return
     unit.say(
         t("triage.cleared_question"),
         [[(t("triage.cleared_yes"), "tc:yes")], [(t("triage.cleared_no"), "tc:no")]],
@@ -342,6 +377,9 @@ async def ask_cleared(unit: Unit) -> None:
 async def confirm_cleared(unit: Unit, yes: bool) -> None:
     if not yes:
         unit.say(t("triage.cleared_not_yet"))
+        return
+    if (left := clearance_wait_left(unit)) is not None:  # an old or forged button
+        unit.say(t("triage.cleared_too_soon", hours=_hours(left)))
         return
     if unit.stores_data:
         unit.user.cleared_by_clinician_at = unit.now

@@ -105,6 +105,8 @@ class ReportData:
     points: tuple[PainPoint, ...]
     hurts: tuple[HurtRow, ...]
     weeks: tuple[WeekRow, ...]
+    # When the person said a clinician had cleared them to exercise (after EMERGENCY/URGENT).
+    cleared_at: datetime | None = None
 
     @property
     def progress(self) -> ProgressData:

@@ -246,6 +246,8 @@ def _write_header(writer: RecordWriter) -> None:
         writer.paragraph(t("progress.pdf.name", name=_shortened(data.name, MAX_SHORT_CHARS)))
     writer.paragraph(t("progress.pdf.region", region=_region(data.region)))
     writer.paragraph(t("progress.pdf.programme_level", level=data.level))
+    if data.cleared_at is not None:
+        writer.paragraph(t("progress.pdf.cleared", when=writer.when(data.cleared_at)))
 
 
 def _write_triage(writer: RecordWriter, checks: Sequence[TriageRow], limits: RowLimits) -> None:

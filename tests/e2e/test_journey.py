@@ -66,3 +66,47 @@ async def test_a_no_to_the_named_sign_again_clears_and_says_so(harness: Harness)
     assert "Earlier you wrote" in recheck.text
     await user.press(recheck, callback_data=button(recheck, "tq:")[:-1] + "n")
     await user.wait_for("Nothing in your answers")
+
+
+async def report_text(harness: Harness, user: TelegramUser) -> str:
+    import io
+
+    import pypdf
+
+    await user.send("/report")
+    record = await user.wait_for(lambda m: "document" in m.data, timeout=20)
+    pdf = pypdf.PdfReader(io.BytesIO(harness.emulator.files.of_message(record)))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in pdf.pages)
+
+
+async def test_clearance_after_an_emergency_only_after_a_wait_and_asks_what_was_said(
+    harness: Harness,
+) -> None:
+    await seed_person(harness, 17003)
+    user = harness.user(17003)
+    await user.send(EMERGENCY_TEXT)
+    await user.wait_for("what you just wrote")
+    await user.send("/stretch")
+    refusal = await user.wait_for(lambda m: "hold off" in m.text)
+    assert not has_button("tc:")(refusal) and "4 hours" in refusal.text
+    # A forged or old "I've been cleared" changes nothing.
+    await tap_data(harness, user, refusal, "tc:yes")
+    await user.wait_for("don't think you've been seen")
+    [person] = await rows(harness, User, id=17003)
+    assert person.cleared_by_clinician_at is None
+    harness.shift_clock(timedelta(hours=5))
+    await user.send("/stretch")
+    offer = await user.wait_for(has_button("tc:ask"))
+    await user.press(offer, callback_data="tc:ask")
+    question = await user.wait_for(has_button("tc:yes"))
+    assert "What did the doctor or physio say" in question.text
+    await user.press(question, callback_data="tc:yes")
+    await user.wait_for(has_button("go:stretch"))
+    [person] = await rows(harness, User, id=17003)
+    assert person.cleared_by_clinician_at is not None
+    text = await report_text(harness, user)
+    assert "Cleared to exercise by a clinician" in text
+
+
+async def tap_data(harness: Harness, user: TelegramUser, message: StoredMessage, data: str) -> None:
+    harness.emulator.state.press_button(user.user, message, {"text": "?", "callback_data": data})
