@@ -155,7 +155,8 @@ async def start(unit: Unit) -> None:
         return
     gate, level = triage_flow.current_gate(unit)
     if gate is Gate.SCREEN_FIRST:
-        unit.say(t("session.check_first"))
+        again = triage_flow.check_required(unit)
+        unit.say(t("session.check_again_first" if again else "session.check_first"))
         region, band = triage_flow.profile_of(unit)
         if region is None or band is None:
             await triage_flow.ask_region(unit, then="stretch")
@@ -534,6 +535,7 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
             rating.body_part = place
     unit.say(t(f"session.hurt.advice.{pain_core.hurt_advice(value).value}"))
     if place in ("arm", "leg"):
+        triage_flow.require_check(unit)  # /stretch runs the check first, as this says
         unit.say(t("session.hurt.limb"), [[(t("session.button.safety_check"), "go:checkup")]])
     await ask_pain_after(unit, session)
     return None
@@ -705,11 +707,14 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
         key = "pain_lower" if after < before else "pain_same" if after == before else "pain_higher"
         lines.append(t(f"session.summary.{key}"))
     unit.say("\n".join(lines))
+    check_first = triage_flow.check_required(unit)
     unit.idle()
     if unit.stores_data:
         await adapt(unit)
     unit.say(
-        t("session.summary.next") + "\n\n" + t("session.safety_net"),
+        t("session.summary.next_after_check" if check_first else "session.summary.next")
+        + "\n\n"
+        + t("session.safety_net"),
         [
             [(t("common.menu_reminders"), "go:reminders")],
             [(t("common.menu_progress"), "go:progress")],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import gate as gate_core
 from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
 from bot.db.models import Screening, TriageAnswer
@@ -276,6 +277,7 @@ async def finish(unit: Unit) -> None:
             )
         unit.user.gate_level, unit.user.gate_at = verdict.level.value, unit.now
         unit.user.conditions = sorted(c.value for c in verdict.conditions)
+    unit.user.check_required_at = None  # the check asked for has run (none stored without consent)
     then = data.get("then")
     unit.goto(
         "idle",
@@ -350,17 +352,41 @@ def _hours(left: timedelta) -> str:
     return t("common.hours_one") if hours == 1 else t("common.hours_many", count=hours)
 
 
+def require_check(unit: Unit) -> None:
+    """The bot said "run the safety check again before your next session": hold it to that."""
+    if unit.stores_data:
+        unit.user.check_required_at = unit.now
+    else:
+        unit.update_data(check_required_at=unit.now.isoformat())
+
+
+def check_required(unit: Unit) -> bool:
+    """A check was asked for ("before your next session") and none has finished since."""
+    return gate_core.check_required(_gate_state(unit)[0])
+
+
 def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
     """The gate from the stored outcome, or, for someone who keeps nothing, this conversation's."""
+    state, level = _gate_state(unit)
+    return gate(state), level
+
+
+def _gate_state(unit: Unit) -> tuple[GateState, Level | None]:
     if unit.stores_data:
         level = Level(unit.user.gate_level) if unit.user.gate_level else None
-        state = GateState(level, unit.user.gate_at, unit.user.cleared_by_clinician_at)
-    else:
-        verdict = unit.dialog.data.get("verdict")
-        level = Level(verdict) if verdict else None
-        screened = unit.dialog.data.get("screened_at")
-        state = GateState(level, _parse(screened) if screened else None, None)
-    return gate(state), level
+        user = unit.user
+        state = GateState(level, user.gate_at, user.cleared_by_clinician_at, user.check_required_at)
+        return state, level
+    data = unit.dialog.data
+    level = Level(data["verdict"]) if data.get("verdict") else None
+    screened, required = data.get("screened_at"), data.get("check_required_at")
+    state = GateState(
+        level,
+        _parse(screened) if screened else None,
+        None,
+        _parse(required) if required else None,
+    )
+    return state, level
 
 
 async def ask_cleared(unit: Unit) -> None:

@@ -9,7 +9,7 @@ from bot.botapi.state import StoredMessage
 from bot.botapi.userside import TelegramUser
 from bot.db.models import User
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import button, has_button, rows, seed_person
+from tests.e2e.helpers import button, has_button, hold_first_stretch, rows, seed_person
 
 EMERGENCY_TEXT = "sorry to ask but i cant feel my bum when i wipe since yesterday"
 
@@ -110,3 +110,50 @@ async def test_clearance_after_an_emergency_only_after_a_wait_and_asks_what_was_
 
 async def tap_data(harness: Harness, user: TelegramUser, message: StoredMessage, data: str) -> None:
     harness.emulator.state.press_button(user.user, message, {"text": "?", "callback_data": data})
+
+
+async def test_run_the_check_before_your_next_session_is_what_the_next_stretch_does(
+    harness: Harness,
+) -> None:
+    user = harness.user(17004)
+    countdown = await hold_first_stretch(harness, user, 17004)
+    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "3")
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":arm")
+    await user.wait_for("Please run the safety check again before your next session")
+    summary = await finish_after_hurt(user)
+    assert "Next session: tomorrow" not in summary.text
+    assert "safety check comes first" in summary.text
+    await user.send("/stretch")
+    first = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("pn:b:")(m))
+    assert has_button("tq:")(first), "the check runs before the next session"
+    assert not any(has_button("pn:b:")(m) for m in user.messages())
+    await user.press(first, callback_data=button(first, "tq:")[:-1] + "n")
+    await answer_all_no(user)
+    await user.wait_for(has_button("pn:b:"))  # the check ran, so the session starts
+    user.skip_pending()
+    [person] = await rows(harness, User, id=17004)
+    assert person.check_required_at is None
+
+
+async def finish_after_hurt(user: TelegramUser) -> StoredMessage:
+    """Whatever the session asks after "This hurts" (pain now, carry on, a note): the end."""
+    while True:
+        asked = await user.wait_for(
+            lambda m: (
+                has_button("pn:a:")(m)
+                or has_button("ss:nonote:")(m)
+                or has_button("hs:stop:")(m)
+                or has_button("go:progress")(m)
+            )
+        )
+        if has_button("go:progress")(asked):
+            return asked
+        if has_button("hs:stop:")(asked):
+            await user.press(asked, callback_data=button(asked, "hs:stop:"))
+        elif has_button("pn:a:")(asked):
+            await user.press(asked, callback_data=button(asked, "pn:a:")[:-1] + "3")
+        else:
+            await user.press(asked, callback_data=button(asked, "ss:nonote:"))
