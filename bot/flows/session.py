@@ -10,7 +10,7 @@ are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
 from __future__ import annotations
 
 import html
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -36,6 +36,8 @@ PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
 CONTROLLED = frozenset({"ready", "holding", "resting"})
 HURT_PLACES = ("neck", "back", "arm", "leg", "other")
 # What the check left in the dialog data, which a session keeps (without consent, the only copy).
+# Dialog data (carried through every flow, bot/flows/unit.CARRIED): no session before this.
+REST_UNTIL = "rest_until"
 KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
 
 
@@ -153,6 +155,9 @@ async def start(unit: Unit) -> None:
         unit.say(t("session.already_running"))
         await show_current(unit, existing)
         return
+    if (until := unit.dialog.data.get(REST_UNTIL)) and unit.now < datetime.fromisoformat(until):
+        unit.say(t("session.resting_today"))  # "Let's stop for today" after pain of 6+
+        return
     gate, level = triage_flow.current_gate(unit)
     if gate is Gate.SCREEN_FIRST:
         again = triage_flow.check_required(unit)
@@ -198,7 +203,10 @@ async def begin_after_check(unit: Unit) -> None:
     stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
     conditions = frozenset(Condition(c) for c in stored)
     library = routine.load_library()
-    plan = routine.build_routine(library, region, unit.user.level, conditions)
+    gate, _level = triage_flow.current_gate(unit)
+    # "See a GP ... I'll keep to the gentle ones" (triage.outcome_see_gp): the gentlest level.
+    level = 1 if gate is Gate.OPEN_WITH_ADVICE else unit.user.level
+    plan = routine.build_routine(library, region, level, conditions)
     session = StretchSession(
         user_id=unit.user.id,
         started_at=unit.now,
@@ -533,12 +541,22 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
         ).scalar()
         if rating is not None:
             rating.body_part = place
-    unit.say(t(f"session.hurt.advice.{pain_core.hurt_advice(value).value}"))
+    advice = pain_core.hurt_advice(value)
+    unit.say(t(f"session.hurt.advice.{advice.value}"))
+    if advice is pain_core.HurtAdvice.STOP:  # "Let's stop for today": no session until tomorrow
+        unit.update_data(**{REST_UNTIL: _tomorrow(unit).isoformat()})
     if place in ("arm", "leg"):
         triage_flow.require_check(unit)  # /stretch runs the check first, as this says
         unit.say(t("session.hurt.limb"), [[(t("session.button.safety_check"), "go:checkup")]])
     await ask_pain_after(unit, session)
     return None
+
+
+def _tomorrow(unit: Unit) -> datetime:
+    """The start of the person's next local day (UTC when no zone is known)."""
+    zone = zone_of(unit.user.zone_name) if unit.user.zone_name else UTC
+    local = unit.now.astimezone(zone)
+    return datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=zone)
 
 
 def _record_step(unit: Unit, session: StretchSession, outcome: str) -> None:

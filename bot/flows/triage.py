@@ -407,6 +407,7 @@ async def confirm_cleared(unit: Unit, yes: bool) -> None:
     if (left := clearance_wait_left(unit)) is not None:  # an old or forged button
         unit.say(t("triage.cleared_too_soon", hours=_hours(left)))
         return
+    unit.user.level = 1  # "We'll start gently" (triage.cleared_recorded)
     if unit.stores_data:
         unit.user.cleared_by_clinician_at = unit.now
     else:

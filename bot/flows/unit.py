@@ -24,7 +24,8 @@ TIMER_BY_KEY = select(Timer).where(Timer.key == bindparam("key"))
 Keyboard = Sequence[Sequence[Button]]
 # Dialog data kept through every change of flow: red flags raised in this conversation,
 # which the check asks about again, by name, before it may clear anyone (flows/triage.py).
-CARRIED = ("alarms",)
+# And "rest until tomorrow" after "Let's stop for today" (flows/session.py).
+CARRIED = ("alarms", "rest_until")
 
 
 def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:

@@ -157,3 +157,41 @@ async def finish_after_hurt(user: TelegramUser) -> StoredMessage:
             await user.press(asked, callback_data=button(asked, "pn:a:")[:-1] + "3")
         else:
             await user.press(asked, callback_data=button(asked, "ss:nonote:"))
+
+
+async def test_lets_stop_for_today_means_no_session_until_tomorrow(harness: Harness) -> None:
+    user = harness.user(17005)
+    countdown = await hold_first_stretch(harness, user, 17005)
+    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "7")
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":back")
+    await user.wait_for("Let's stop for today")
+    await finish_after_hurt(user)
+    await user.send("/stretch")
+    await user.wait_for("we stopped for today")
+    assert not any(has_button("pn:b:")(m) for m in user.messages())
+    harness.shift_clock(timedelta(days=1))
+    await user.send("/stretch")
+    await user.wait_for(has_button("pn:b:"))
+
+
+async def test_see_a_gp_keeps_to_the_gentle_stretches_it_promised(harness: Harness) -> None:
+    await seed_person(harness, 17006, gate="SEE_GP", level=3)
+    user = harness.user(17006)
+    await user.send("/stretch")
+    intro = await user.wait_for("Today's session")
+    assert "level 1" in intro.text, intro.text
+
+
+async def test_after_a_clearance_we_start_gently_as_promised(harness: Harness) -> None:
+    await seed_person(harness, 17007, gate="URGENT", level=3)
+    harness.shift_clock(timedelta(hours=3))
+    user = harness.user(17007)
+    await user.send("/stretch")
+    await user.press(await user.wait_for(has_button("tc:ask")), callback_data="tc:ask")
+    await user.press(await user.wait_for(has_button("tc:yes")), callback_data="tc:yes")
+    assert "start gently" in (await user.wait_for(has_button("go:stretch"))).text
+    await user.send("/stretch")
+    assert "level 1" in (await user.wait_for("Today's session")).text
