@@ -127,10 +127,12 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
 async def _typed_profile(unit: Unit, step: str, text: str) -> bool:
     """Consent, where it hurts or an age, typed instead of tapped; False if not understood."""
     if step == "consent":
-        answer = answers.parse_answer(text)
-        if answer in (answers.Answer.YES, answers.Answer.NO):
-            await triage_flow.choose_consent(unit, answer is answers.Answer.YES)
-            return True
+        consent = profile_text.parse_consent(text)
+        if consent is None:  # consent is explicit: "👍" or "I guess" is asked again
+            triage_flow.ask_consent_again(unit)
+        else:
+            await triage_flow.choose_consent(unit, consent)
+        return True
     elif step == "region":
         region = profile_text.parse_region(text)
         if region is not None:

@@ -39,13 +39,19 @@ async def start(unit: Unit) -> None:
         return
     unit.goto("onboarding", "consent")
     unit.say(t("triage.intro"))
-    unit.say(
-        t("triage.consent_question"),
-        [
-            [(t("triage.consent_yes"), "ob:consent:yes")],
-            [(t("triage.consent_no"), "ob:consent:no")],
-        ],
-    )
+    unit.say(t("triage.consent_question"), consent_keyboard())
+
+
+def consent_keyboard() -> Keyboard:
+    return [
+        [(t("triage.consent_yes"), "ob:consent:yes")],
+        [(t("triage.consent_no"), "ob:consent:no")],
+    ]
+
+
+def ask_consent_again(unit: Unit) -> None:
+    """A reply to the consent question that is not a plain yes or no: ask again, with buttons."""
+    unit.say(t("triage.consent_unclear"), consent_keyboard())
 
 
 async def choose_consent(unit: Unit, given: bool) -> str | None:

@@ -195,3 +195,20 @@ async def test_after_a_clearance_we_start_gently_as_promised(harness: Harness) -
     assert "start gently" in (await user.wait_for(has_button("go:stretch"))).text
     await user.send("/stretch")
     assert "level 1" in (await user.wait_for("Today's session")).text
+
+
+async def test_a_thumbs_up_is_not_consent_to_store_health_data(harness: Harness) -> None:
+    user = harness.user(17008)
+    await user.send("/start")
+    await user.wait_for(has_button("ob:consent:"))
+    for unclear in ("👍", "i guess"):
+        await user.send(unclear)
+        again = await user.wait_for(has_button("ob:consent:yes"))
+        assert "may I save your answers" in again.text
+        [person] = await rows(harness, User, id=17008)
+        assert person.consent == "unknown"
+    assert not any(has_button("ob:region:")(m) for m in user.messages())
+    await user.send("yes")
+    await user.wait_for(has_button("ob:region:"))
+    [person] = await rows(harness, User, id=17008)
+    assert person.consent == "given"
