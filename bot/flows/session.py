@@ -170,7 +170,7 @@ async def start(unit: Unit) -> None:
         return
     if gate is Gate.BLOCKED:
         assert level is not None
-        unit.say(t(f"triage.outcome_{level.value.lower()}"))
+        unit.say(triage_flow.outcome_text(unit, level))
         triage_flow.say_blocked(unit)
         return
     if (

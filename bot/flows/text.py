@@ -55,7 +55,7 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
 
 
 async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
-    unit.say(t(f"triage.outcome_{alarm.level.value.lower()}"))
+    unit.say(triage_flow.outcome_text(unit, alarm.level))
     unit.say(t("triage.alarm_from_text"))
     triage_flow.remember_alarm(unit, alarm.condition.value, alarm.level)
     if unit.stores_data:

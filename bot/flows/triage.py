@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import emergency
 from bot.core import gate as gate_core
 from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
@@ -304,7 +305,7 @@ async def finish(unit: Unit) -> None:
 def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
     """The advice, most urgent first; for EMERGENCY the first line says what to do now."""
     level = verdict.level
-    unit.say(t(f"triage.outcome_{level.value.lower()}"))
+    unit.say(outcome_text(unit, level))
     reasons = [f for f in verdict.findings if f.level is level]
     if reasons:
         lines = dict.fromkeys(core.plain_reason(f) for f in reasons)
@@ -323,17 +324,29 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
         )
 
 
+def outcome_text(unit: Unit, level: Level) -> str:
+    """The first line of the advice for ``level``: what to do, and for an emergency whom to call."""
+    return t(f"triage.outcome_{level.value.lower()}", numbers=emergency_numbers(unit))
+
+
+def emergency_numbers(unit: Unit) -> str:
+    """The person's own emergency number first, once their time zone is known."""
+    return emergency.numbers_to_call(unit.user.zone_name)
+
+
 def say_blocked(unit: Unit) -> None:
     """No stretches until a clinician has seen the person; the clearance button only once
     that could have happened (content/clearance.yaml)."""
     checkup = [(t("common.menu_checkup"), "go:checkup")]
     left = clearance_wait_left(unit)
+    numbers = emergency_numbers(unit)
     if left is None:
         unit.say(
-            t("triage.no_stretches_blocked"), [[(t("triage.cleared_button"), "tc:ask")], checkup]
+            t("triage.no_stretches_blocked", numbers=numbers),
+            [[(t("triage.cleared_button"), "tc:ask")], checkup],
         )
     else:
-        unit.say(t("triage.no_stretches_wait", hours=_hours(left)), [checkup])
+        unit.say(t("triage.no_stretches_wait", hours=_hours(left), numbers=numbers), [checkup])
 
 
 def clearance_wait_left(unit: Unit) -> timedelta | None:

@@ -212,3 +212,28 @@ async def test_a_thumbs_up_is_not_consent_to_store_health_data(harness: Harness)
     await user.wait_for(has_button("ob:region:"))
     [person] = await rows(harness, User, id=17008)
     assert person.consent == "given"
+
+
+async def set_zone(harness: Harness, user_id: int, zone: str) -> None:
+    async with harness.running.runtime.sessions() as db, db.begin():
+        person = await db.get(User, user_id)
+        assert person is not None
+        person.zone_name = zone
+
+
+async def test_emergency_numbers_fit_the_persons_time_zone(harness: Harness) -> None:
+    for user_id, zone, first in (
+        (17009, None, "999 (UK), 112 (Europe) or 911"),
+        (17010, "Europe/Berlin", "112 (Europe); elsewhere 999 (UK) or 911"),
+        (17011, "Australia/Sydney", "000 (Australia)"),
+    ):
+        await seed_person(harness, user_id)
+        if zone:
+            await set_zone(harness, user_id, zone)
+        user = harness.user(user_id)
+        await user.send(EMERGENCY_TEXT)
+        advice = await user.wait_for(lambda m: "emergency" in m.text.lower())
+        assert f"call {first}" in advice.text, advice.text
+        await user.send("/stretch")
+        blocked = await user.wait_for("hold off")
+        assert f"call {first}" in blocked.text, blocked.text
