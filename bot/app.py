@@ -135,6 +135,7 @@ def register_handlers(application: Application) -> None:
         r"^ss:": session.session_button,
         r"^pn:": session.pain_button,
         r"^hw:": session.hurt_where_button,
+        r"^hc:": session.hurt_choice_button,
         r"^pv:": privacy.privacy_button,
         r"^set:": privacy.settings_button,
         r"^rm:": reminders.reminder_button,

@@ -9,7 +9,6 @@ are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -334,13 +333,23 @@ def countdown_text(session: StretchSession, seconds: float) -> str:
     return f"{round_line}\n{countdown}"
 
 
-def unclear_hint(session: StretchSession) -> str:
-    """The text key that says what a session waits for, after text that is not it."""
-    if session.phase in PAIN_QUESTIONS:
-        return "session.use_numbers"
-    if session.phase in CONTROLLED:
-        return "session.use_buttons"
-    return "session.use_choices"
+async def point_to_current(unit: Unit, session: StretchSession) -> None:
+    """After text that is not an answer: one short message pointing to what is on screen,
+    with its buttons, rather than the whole stretch card again."""
+    if session.paused:
+        unit.say(t("session.paused"), controls(session))
+    elif session.phase in CONTROLLED:
+        key = "session.card_above" if session.phase == "ready" else "session.in_progress"
+        unit.say(t(key), controls(session))
+    elif session.phase in PAIN_QUESTIONS:
+        purpose = PAIN_QUESTIONS[session.phase]
+        unit.say(t("session.use_numbers"), pain_keyboard(purpose, session.id))
+    elif session.phase == "hurt_where":
+        unit.say(t("session.use_choices"), hurt_where_keyboard(session.id))
+    elif session.phase == "hurt_choice":
+        unit.say(t("session.use_choices"), hurt_choice_keyboard(session.id))
+    else:
+        await show_current(unit, session)
 
 
 async def show_current(unit: Unit, session: StretchSession) -> None:
@@ -354,6 +363,8 @@ async def show_current(unit: Unit, session: StretchSession) -> None:
         unit.say(t(key), pain_keyboard(PAIN_QUESTIONS[session.phase], session.id))
     elif session.phase == "hurt_where":
         unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
+    elif session.phase == "hurt_choice":
+        unit.say(t("session.use_choices"), hurt_choice_keyboard(session.id))
     elif session.phase == "note":
         unit.say(t("session.note.prompt"), note_keyboard(session.id))
     elif session.paused:
@@ -454,10 +465,23 @@ async def skip(unit: Unit, session: StretchSession) -> str | None:
 
 async def stop(unit: Unit, session: StretchSession) -> str | None:
     await _cancel_step_timers(unit, session)
-    session.status, session.paused = "stopped", False
+    if session.phase == "pain_before":  # nothing started: nothing to ask about
+        await _drop_unstarted(unit, session)
+        return None
+    hurt = session.status == "hurt"
+    session.status, session.paused = ("hurt" if hurt else "stopped"), False
     unit.say(t("session.stopped"))
-    await ask_pain_after(unit, session)
+    await after_exercises(unit, session)
     return None
+
+
+async def _drop_unstarted(unit: Unit, session: StretchSession) -> None:
+    """/cancel or Stop before the pain score: no session happened, so none is kept."""
+    await unit.cancel_timers(f"idle:{session.id}")
+    data = unit.dialog.data
+    unit.goto("idle", "", **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+    await unit.session.delete(session)
+    unit.say(t("session.cancelled_before_start"))
 
 
 async def end_early(unit: Unit, session: StretchSession) -> None:
@@ -485,6 +509,13 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
 async def typed_control(unit: Unit, control: Control) -> bool:
     """Typed "pause", "next", "stop" or "go on" during a session do what the buttons do."""
     session = await active_session(unit)
+    if (
+        session is not None
+        and session.phase == "hurt_choice"
+        and control in (Control.GO, Control.STOP)
+    ):
+        await hurt_choice(unit, session.id, "go" if control is Control.GO else "stop")
+        return True
     # Only where the control buttons are shown: not while a pain score or a note is asked.
     if session is None or session.status != "active" or session.phase not in CONTROLLED:
         return False
@@ -542,13 +573,43 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
         if rating is not None:
             rating.body_part = place
     advice = pain_core.hurt_advice(value)
-    unit.say(t(f"session.hurt.advice.{advice.value}"))
-    if advice is pain_core.HurtAdvice.STOP:  # "Let's stop for today": no session until tomorrow
+    spreading = place in ("arm", "leg")  # a reason to stop now, whatever the score
+    if advice is not pain_core.HurtAdvice.STOP and not spreading:
+        # "You can carry on gently" / "skip this stretch": the choice is the person's.
+        session.phase = "hurt_choice"
+        unit.dialog.step = "hurt_choice"
+        unit.say(t(f"session.hurt.advice.{advice.value}"), hurt_choice_keyboard(session.id))
+        return None
+    if advice is pain_core.HurtAdvice.STOP:
+        unit.say(t(f"session.hurt.advice.{advice.value}"))
+        # "Let's stop for today": no session until tomorrow.
         unit.update_data(**{REST_UNTIL: _tomorrow(unit).isoformat()})
-    if place in ("arm", "leg"):
+    if spreading:
         triage_flow.require_check(unit)  # /stretch runs the check first, as this says
-        unit.say(t("session.hurt.limb"), [[(t("session.button.safety_check"), "go:checkup")]])
-    await ask_pain_after(unit, session)
+        unit.say(t("session.hurt.limb"))
+    await after_exercises(unit, session)
+    return None
+
+
+def hurt_choice_keyboard(session_id: int) -> Keyboard:
+    return [
+        [(t("session.button.carry_on"), f"hc:{session_id}:go")],
+        [(t("session.button.stop_here"), f"hc:{session_id}:stop")],
+    ]
+
+
+async def hurt_choice(unit: Unit, session_id: int, choice: str) -> str | None:
+    """Carry on gently (the current stretch, from its start button) or stop here."""
+    session = await own_session(unit, session_id)
+    if session is None or session.phase != "hurt_choice":
+        return t("common.stale_button")
+    await _touch(unit, session)
+    if choice == "stop":
+        await after_exercises(unit, session)
+        return None
+    session.status, session.phase, session.paused = "active", "ready", False
+    unit.dialog.step = "ready"
+    unit.say(t("session.carry_on_gently"), controls(session))
     return None
 
 
@@ -582,9 +643,7 @@ async def _cancel_step_timers(unit: Unit, session: StretchSession) -> None:
 
 
 async def _next_stretch(unit: Unit, session: StretchSession) -> None:
-    if session.position < len(session.plan):
-        name = routine.load_library().stretch(step_of(session)["stretch"]).name
-        unit.say(t("session.next", name=html.escape(name)))
+    # No "Next: <name>" first: the card that follows is headed with the name.
     await show_step(unit, session)
 
 
@@ -680,10 +739,23 @@ async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> Non
 
 # --- ending ----------------------------------------------------------------------------------
 async def finish_exercises(unit: Unit, session: StretchSession) -> None:
-    session.status = "completed"
+    # Carried on after "This hurts": finished, but not a comfortable session (progression).
+    session.status = "hurt" if unit.dialog.data.get("hurt_value") is not None else "completed"
     await _cancel_step_timers(unit, session)
     unit.say(t("session.all_done"))
     await ask_pain_after(unit, session)
+
+
+async def after_exercises(unit: Unit, session: StretchSession) -> None:
+    """The pain after, asked once: a "This hurts" score given in this session is it."""
+    hurt = unit.dialog.data.get("hurt_value")
+    if hurt is None or session.status != "hurt":
+        await ask_pain_after(unit, session)
+        return
+    session.pain_after = int(hurt)
+    session.phase = "note"
+    unit.dialog.step = "note"
+    unit.say(t("session.note.prompt"), note_keyboard(session.id))
 
 
 async def ask_pain_after(unit: Unit, session: StretchSession) -> None:
@@ -729,14 +801,17 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
     unit.idle()
     if unit.stores_data:
         await adapt(unit)
+    keyboard = [
+        [(t("common.menu_reminders"), "go:reminders")],
+        [(t("common.menu_progress"), "go:progress")],
+    ]
+    if check_first:
+        keyboard.insert(0, [(t("session.button.safety_check"), "go:checkup")])
     unit.say(
         t("session.summary.next_after_check" if check_first else "session.summary.next")
         + "\n\n"
         + t("session.safety_net"),
-        [
-            [(t("common.menu_reminders"), "go:reminders")],
-            [(t("common.menu_progress"), "go:progress")],
-        ],
+        keyboard,
     )
     await _forget_unless_kept(unit, session)
 

@@ -109,8 +109,7 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             return True
         running = await session_flow.active_session(unit)
         if running is not None and not quiet and hint:
-            unit.say(t(session_flow.unclear_hint(running)))
-            await session_flow.show_current(unit, running)
+            await session_flow.point_to_current(unit, running)
             return True
         return False
     if quiet:

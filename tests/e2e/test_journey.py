@@ -9,7 +9,14 @@ from bot.botapi.state import StoredMessage
 from bot.botapi.userside import TelegramUser
 from bot.db.models import User
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import button, has_button, hold_first_stretch, rows, seed_person
+from tests.e2e.helpers import (
+    button,
+    has_button,
+    hold_first_stretch,
+    rows,
+    seed_person,
+    start_session,
+)
 
 EMERGENCY_TEXT = "sorry to ask but i cant feel my bum when i wipe since yesterday"
 
@@ -237,3 +244,83 @@ async def test_emergency_numbers_fit_the_persons_time_zone(harness: Harness) -> 
         await user.send("/stretch")
         blocked = await user.wait_for("hold off")
         assert f"call {first}" in blocked.text, blocked.text
+
+
+# --- The journey ----------------------------------------------------------------------------
+def cards_headed(user: TelegramUser, name: str) -> list[StoredMessage]:
+    return [m for m in user.messages() if m.text.splitlines()[:1] == [name]]
+
+
+async def test_the_next_stretch_comes_once_not_announced_then_shown(harness: Harness) -> None:
+    from bot.core import routine
+
+    library = routine.load_library()
+    await seed_person(harness, 17020)
+    user = harness.user(17020)
+    intro = await start_session(harness, user)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    second = await user.wait_for(
+        lambda m: has_button("ss:start:")(m) and m.message_id > intro.message_id, timeout=10
+    )
+    name = second.text.splitlines()[0]
+    assert name != library.warm_up.name
+    assert not any(m.text.startswith("Next:") for m in user.messages())
+    assert len(cards_headed(user, name)) == 1
+
+
+async def test_stray_text_during_a_stretch_points_to_the_card_instead_of_resending_it(
+    harness: Harness,
+) -> None:
+    await seed_person(harness, 17021)
+    user = harness.user(17021)
+    card = await start_session(harness, user)
+    name = card.text.splitlines()[0]
+    await user.send("hmm right")
+    pointer = await user.wait_for(has_button("ss:start:"))
+    assert "just above" in pointer.text and len(pointer.text.splitlines()) <= 2
+    assert len(cards_headed(user, name)) == 1
+
+
+async def test_after_this_hurts_the_pain_is_asked_once(harness: Harness) -> None:
+    user = harness.user(17022)
+    countdown = await hold_first_stretch(harness, user, 17022)
+    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "3")
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":back")
+    choice = await user.wait_for(has_button("hc:"))
+    assert "carry on gently" in choice.text
+    await user.press(choice, callback_data=button(choice, "hc:").rsplit(":", 1)[0] + ":stop")
+    await user.wait_for(has_button("ss:nonote:"))
+    assert not any(has_button("pn:a:")(m) for m in user.messages()), "pain asked twice"
+    await user.send("hurt a bit in the lower back")
+    summary = await user.wait_for("Session summary")
+    assert "4 → 3" in summary.text
+
+
+async def test_carry_on_gently_after_this_hurts_carries_on(harness: Harness) -> None:
+    user = harness.user(17023)
+    countdown = await hold_first_stretch(harness, user, 17023)
+    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "2")
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":neck")
+    await user.wait_for(has_button("hc:"))
+    await user.send("carry on")
+    again = await user.wait_for(has_button("ss:start:"))
+    await user.press(again, callback_data=button(again, "ss:start:"))
+    await user.wait_for("And release", timeout=10)
+
+
+async def test_cancel_before_a_session_starts_asks_nothing_more(harness: Harness) -> None:
+    await seed_person(harness, 17024)
+    user = harness.user(17024)
+    await user.send("/stretch")
+    await user.wait_for(has_button("pn:b:"))
+    await user.send("/cancel")
+    reply = await user.wait_for("no session now")
+    assert not has_button("pn:")(reply)
+    assert not any("Session stopped" in m.text for m in user.messages())
+    assert [m for m in user.messages() if has_button("pn:")(m)].__len__() == 1
