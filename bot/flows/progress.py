@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core import counts, routine
 from bot.core import pain as pain_core
-from bot.core import routine
 from bot.core import triage as triage_core
 from bot.core.schedule import zone_of
 from bot.db.models import (
@@ -86,9 +86,10 @@ class History:
         return not (self.ratings or self.sessions)
 
     @property
-    def completed_at(self) -> list[datetime]:
-        """When each fully done session ended: what "sessions this week" and streaks count."""
-        return [s.ended_at for s in self.sessions if s.status == "completed" and s.ended_at]
+    def session_starts(self) -> list[datetime]:
+        """When each session began: what every "sessions" count and the streak count, so the
+        caption, the chart, the week table and the record agree (a stopped session counts)."""
+        return [s.started_at for s in self.sessions]
 
     def core_ratings(self) -> list[pain_core.Rating]:
         return [
@@ -137,7 +138,7 @@ def weeks_of(history: History, now: datetime) -> tuple[WeekRow, ...]:
     rating fall in the weeks before it.
     """
     averages = pain_core.weekly_averages(history.core_ratings(), history.tz)
-    days = [pain_core.local_day(moment, history.tz) for moment in history.completed_at]
+    days = [pain_core.local_day(moment, history.tz) for moment in history.session_starts]
     if averages:
         first = averages[0].starts
     elif days:
@@ -164,13 +165,14 @@ def _one_decimal(value: float) -> str:
 
 def summary_lines(history: History, now: datetime) -> list[str]:
     """Sessions this week, the streak, and this week's average pain against last week's."""
-    done = history.completed_at
+    weeks = weeks_of(history, now)
     lines = [
+        # This week as the week table and the chart count it (their last row is this week).
+        t("progress.summary.sessions_week", count=weeks[-1].sessions if weeks else 0),
         t(
-            "progress.summary.sessions_week",
-            count=pain_core.sessions_this_week(done, history.tz, now),
+            "progress.summary.streak",
+            days=pain_core.streak_days(history.session_starts, history.tz, now),
         ),
-        t("progress.summary.streak", days=pain_core.streak_days(done, history.tz, now)),
     ]
     averages = pain_core.weekly_averages(history.core_ratings(), history.tz)
     if not averages:
@@ -360,24 +362,42 @@ def _plain(text: str) -> str:
 
 def session_rows(history: History) -> tuple[SessionRow, ...]:
     warm_up = routine.load_library().warm_up.id
-    done: dict[int, set[str]] = {}
-    skipped: dict[int, set[str]] = {}
+    holds: dict[int, list[tuple[str, str]]] = {}
     for step in history.steps:
-        if step.stretch_id != warm_up:
-            into = done if step.outcome == "done" else skipped
-            into.setdefault(step.session_id, set()).add(step.stretch_id)
-    return tuple(
-        SessionRow(
-            started_at=s.started_at,
-            completed=s.status == "completed",
-            stretches_done=len(done.get(s.id, set()) - skipped.get(s.id, set())),
-            stretches_skipped=len(skipped.get(s.id, set())),
-            pain_before=s.pain_before,
-            pain_after=s.pain_after,
-            level=s.level,
+        holds.setdefault(step.session_id, []).append((step.stretch_id, step.outcome))
+    rows = []
+    for s in history.sessions:
+        plan = [step["stretch"] for step in s.plan]
+        count = counts.count_stretches(plan, holds.get(s.id, []), warm_up)
+        rows.append(
+            SessionRow(
+                started_at=s.started_at,
+                completed=s.status == "completed",
+                stretches_done=count.done,
+                stretches_skipped=count.skipped,
+                pain_before=s.pain_before,
+                pain_after=s.pain_after,
+                level=s.level,
+                stretches=_done_names(holds.get(s.id, []), warm_up),
+                note=s.note,
+            )
         )
-        for s in history.sessions
-    )
+    return tuple(rows)
+
+
+def _done_names(holds: list[tuple[str, str]], warm_up: str) -> tuple[str, ...]:
+    """The stretches with a hold done, by name, in the order they were done."""
+    library = routine.load_library()
+    ids = dict.fromkeys(stretch for stretch, outcome in holds if outcome == "done")
+    names = []
+    for stretch in ids:
+        if stretch == warm_up:
+            continue
+        try:
+            names.append(library.stretch(stretch).name)
+        except KeyError:  # a stretch since removed from the content
+            names.append(stretch.replace("_", " "))
+    return tuple(names)
 
 
 def hurt_rows(history: History) -> tuple[HurtRow, ...]:

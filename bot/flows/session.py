@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import counts, progression, routine
 from bot.core import pain as pain_core
-from bot.core import progression, routine
 from bot.core.answers import Answer, parse_answer
 from bot.core.controls import Control, parse_control
 from bot.core.gate import Gate, rescreen_due
@@ -785,12 +785,8 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
     await unit.cancel_timers(f"idle:{session.id}")
     if note:
         unit.say(t("session.note.saved"))
-    warm_up = routine.load_library().warm_up.id
-    stretches = [s for s in dict.fromkeys(step["stretch"] for step in session.plan) if s != warm_up]
-    done_ids = {s["stretch"] for s in session.plan[: session.position]}
-    skipped_ids = set(unit.dialog.data.get("skipped", []))
-    done = len([s for s in stretches if s in done_ids and s not in skipped_ids])
-    lines = [t("session.summary", done=done, total=len(stretches), skipped=len(skipped_ids))]
+    count = stretch_count(session, set(unit.dialog.data.get("skipped", [])))
+    lines = [t("session.summary", done=count.done, total=count.total, skipped=count.skipped)]
     before, after = session.pain_before, session.pain_after
     if before is not None and after is not None:
         lines.append(t("session.summary.pain", before=before, after=after))
@@ -814,6 +810,17 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
         keyboard,
     )
     await _forget_unless_kept(unit, session)
+
+
+def stretch_count(session: StretchSession, skipped: set[str]) -> counts.StretchCount:
+    """This session's count, from its plan and position (the same facts as its step rows,
+    which exist only with consent): every hold before the position was done or skipped."""
+    holds = [
+        (step["stretch"], "skipped" if step["stretch"] in skipped else "done")
+        for step in session.plan[: session.position]
+    ]
+    plan = [step["stretch"] for step in session.plan]
+    return counts.count_stretches(plan, holds, routine.load_library().warm_up.id)
 
 
 async def adapt(unit: Unit) -> None:

@@ -52,6 +52,8 @@ class SessionRow:
     pain_before: int | None
     pain_after: int | None
     level: int
+    stretches: tuple[str, ...] = ()  # the names of the stretches done, in order
+    note: str | None = None  # the person's own note about the session
 
 
 @dataclass(frozen=True)

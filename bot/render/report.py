@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from bot.render.chart import render_progress_png
 from bot.render.model import HurtRow, ReportData, SessionRow, TriageRow, WeekRow, local_wall_time
-from content.schema.texts import t, texts
+from content.schema.texts import t, texts, tn
 
 MAX_PAGES = 2
 # Free text longer than this is cut, so one entry can't eat a page.
@@ -286,9 +286,9 @@ def _write_sessions(writer: RecordWriter, sessions: Sequence[SessionRow], limit:
     writer.paragraph(
         t(
             "progress.pdf.sessions_summary",
-            started=len(sessions),
+            started=tn("progress.pdf.sessions", len(sessions)),
             finished=sum(session.completed for session in sessions),
-            done=sum(session.stretches_done for session in sessions),
+            done=tn("progress.pdf.stretches", sum(session.stretches_done for session in sessions)),
             skipped=sum(session.stretches_skipped for session in sessions),
         )
     )

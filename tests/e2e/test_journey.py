@@ -324,3 +324,31 @@ async def test_cancel_before_a_session_starts_asks_nothing_more(harness: Harness
     assert not has_button("pn:")(reply)
     assert not any("Session stopped" in m.text for m in user.messages())
     assert [m for m in user.messages() if has_button("pn:")(m)].__len__() == 1
+
+
+async def test_one_truth_for_counts_in_the_summary_the_record_and_the_weeks(
+    harness: Harness,
+) -> None:
+    await seed_person(harness, 17025)
+    user = harness.user(17025)
+    warm_up = await start_session(harness, user)
+    await user.press(warm_up, callback_data=button(warm_up, "ss:skip:"))
+    first = await user.wait_for(
+        lambda m: has_button("ss:start:")(m) and m.message_id > warm_up.message_id
+    )
+    await user.press(first, callback_data=button(first, "ss:start:"))
+    second = await user.wait_for(
+        lambda m: has_button("ss:start:")(m) and m.message_id > first.message_id, timeout=10
+    )
+    await user.press(second, callback_data=button(second, "ss:stop:"))
+    after = await user.wait_for(has_button("pn:a:"))
+    await user.press(after, callback_data=button(after, "pn:a:")[:-1] + "3")
+    await user.wait_for(has_button("ss:nonote:"))
+    await user.send("no")
+    summary = await user.wait_for("Session summary")
+    assert "Done: 1 of 6 stretches" in summary.text and "Skipped: 0" in summary.text
+    text = await report_text(harness, user)
+    assert "1 session started, 0 finished. 1 stretch done, 0 skipped." in text, text
+    await user.send("/progress")
+    chart = await user.wait_for(lambda m: "photo" in m.data, timeout=20)
+    assert "Sessions this week: 1" in chart.text
