@@ -1,10 +1,10 @@
 """A guided stretch session, one message at a time.
 
 /stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: instructions with
-"Start the hold" -> a countdown message (edited every few seconds) -> the hold ends (a
-durable timer) -> "release" -> rest (timer) -> the next round or side starts by itself ->
-... -> pain now -> optional note -> summary. Pause / Resume, Skip, Stop and "This hurts"
-are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
+"Start the hold" ("Start" for a movement) -> a countdown message (edited every few seconds)
+-> the hold ends (a durable timer) -> "release" -> rest (timer) -> the next round or side
+starts by itself -> ... -> pain now -> optional note -> summary. Pause / Resume, Skip, Stop
+and "This hurts" are on every step; "This hurts" stops at once. Diagram: docs/session.mmd.
 """
 
 from __future__ import annotations
@@ -62,6 +62,13 @@ def stretch_number(session: StretchSession) -> tuple[int, int]:
     return (counted.index(current) + 1 if current in counted else 0), len(counted)
 
 
+def _moving(session: StretchSession) -> bool:
+    """Is the current step a movement kept going (warm-up, cat-camel), not a still hold?"""
+    if session.position >= len(session.plan):
+        return False
+    return routine.load_library().stretch(step_of(session)["stretch"]).movement
+
+
 def step_as_dict(step: routine.Step) -> dict[str, Any]:
     return {
         "stretch": step.stretch_id,
@@ -86,7 +93,8 @@ def controls(session: StretchSession) -> Keyboard:
     )
     rows: list[list[tuple[str, str]]] = []
     if session.phase == "ready" and not session.paused:
-        rows.append([(t("session.button.start_hold"), f"ss:start:{ref}")])
+        key = "session.button.start_moving" if _moving(session) else "session.button.start_hold"
+        rows.append([(t(key), f"ss:start:{ref}")])
     rows.append([pause, (t("session.button.skip"), f"ss:skip:{ref}")])
     rows.append(
         [
@@ -313,15 +321,14 @@ def instructions(session: StretchSession) -> str:
         parts.append(t("session.stretch.for_you", modification=step["modification"]))
     if step.get("optional"):
         parts.append(t("session.stretch.optional"))
-    parts.append(t("session.stretch.ready"))
+    parts.append(t("session.movement.ready" if stretch.movement else "session.stretch.ready"))
     return "\n\n".join(parts)
 
 
 def countdown_text(session: StretchSession, seconds: float) -> str:
     """The round and side line (when there is more than one) over "Hold… 12 s left"."""
     step = step_of(session)
-    warm_up = step["stretch"] == routine.load_library().warm_up.id
-    key = "session.warm_up.countdown" if warm_up else "session.hold.countdown"
+    key = "session.movement.countdown" if _moving(session) else "session.hold.countdown"
     countdown = t(key, seconds=max(0, round(seconds)))
     if step.get("side"):
         side = t(f"session.side.{step['side']}")
@@ -333,13 +340,19 @@ def countdown_text(session: StretchSession, seconds: float) -> str:
     return f"{round_line}\n{countdown}"
 
 
+def _in_progress(session: StretchSession) -> str:
+    if session.phase == "resting":
+        return "session.resting_now"
+    return "session.movement.in_progress" if _moving(session) else "session.in_progress"
+
+
 async def point_to_current(unit: Unit, session: StretchSession) -> None:
     """After text that is not an answer: one short message pointing to what is on screen,
     with its buttons, rather than the whole stretch card again."""
     if session.paused:
         unit.say(t("session.paused"), controls(session))
     elif session.phase in CONTROLLED:
-        key = "session.card_above" if session.phase == "ready" else "session.in_progress"
+        key = "session.card_above" if session.phase == "ready" else _in_progress(session)
         unit.say(t(key), controls(session))
     elif session.phase in PAIN_QUESTIONS:
         purpose = PAIN_QUESTIONS[session.phase]
@@ -370,7 +383,7 @@ async def show_current(unit: Unit, session: StretchSession) -> None:
     elif session.paused:
         unit.say(t("session.paused"), controls(session))
     elif session.phase in ("holding", "resting"):
-        unit.say(t("session.in_progress"), controls(session))
+        unit.say(t(_in_progress(session)), controls(session))
     else:
         await show_step(unit, session)
 

@@ -352,3 +352,32 @@ async def test_one_truth_for_counts_in_the_summary_the_record_and_the_weeks(
     await user.send("/progress")
     chart = await user.wait_for(lambda m: "photo" in m.data, timeout=20)
     assert "Sessions this week: 1" in chart.text
+
+
+def start_label(message: StoredMessage) -> str:
+    return next(
+        str(b["text"])
+        for row in message.inline_keyboard
+        for b in row
+        if str(b["callback_data"]).startswith("ss:start:")
+    )
+
+
+async def test_movements_are_started_not_held(harness: Harness) -> None:
+    await seed_person(harness, 17026)
+    user = harness.user(17026)
+    warm_up = await start_session(harness, user)
+    assert start_label(warm_up) == "Start" and "start the hold" not in warm_up.text
+    await user.press(warm_up, callback_data=button(warm_up, "ss:start:"))
+    countdown = await user.wait_for(has_button("ss:pause:"))
+    assert countdown.text.startswith("Keep going")
+    await user.send("hmm")
+    assert "middle of the movement" in (await user.wait_for("The buttons are below")).text
+    next_card = await user.wait_for(
+        lambda m: has_button("ss:start:")(m) and m.message_id > warm_up.message_id, timeout=10
+    )
+    from bot.core import routine
+
+    by_name = {s.name: s for s in routine.load_library().stretches.values()}
+    moving = by_name[next_card.text.splitlines()[0]].movement
+    assert start_label(next_card) == ("Start" if moving else "Start the hold")
