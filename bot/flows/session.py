@@ -346,23 +346,27 @@ def _in_progress(session: StretchSession) -> str:
     return "session.movement.in_progress" if _moving(session) else "session.in_progress"
 
 
-async def point_to_current(unit: Unit, session: StretchSession) -> None:
-    """After text that is not an answer: one short message pointing to what is on screen,
-    with its buttons, rather than the whole stretch card again."""
+async def point_to_current(unit: Unit, session: StretchSession, answer: str | None = None) -> None:
+    """After text that is not an answer: one short message (after ``answer``, a reply to
+    what was asked) pointing to what is on screen, with its buttons, never the whole
+    stretch card again."""
+    keyboard: Keyboard
     if session.paused:
-        unit.say(t("session.paused"), controls(session))
+        key, keyboard = "session.paused", controls(session)
     elif session.phase in CONTROLLED:
         key = "session.card_above" if session.phase == "ready" else _in_progress(session)
-        unit.say(t(key), controls(session))
+        keyboard = controls(session)
     elif session.phase in PAIN_QUESTIONS:
-        purpose = PAIN_QUESTIONS[session.phase]
-        unit.say(t("session.use_numbers"), pain_keyboard(purpose, session.id))
+        key = "session.use_numbers"
+        keyboard = pain_keyboard(PAIN_QUESTIONS[session.phase], session.id)
     elif session.phase == "hurt_where":
-        unit.say(t("session.use_choices"), hurt_where_keyboard(session.id))
+        key, keyboard = "session.use_choices", hurt_where_keyboard(session.id)
     elif session.phase == "hurt_choice":
-        unit.say(t("session.use_choices"), hurt_choice_keyboard(session.id))
+        key, keyboard = "session.use_choices", hurt_choice_keyboard(session.id)
     else:
         await show_current(unit, session)
+        return
+    unit.say(f"{answer}\n\n{t(key)}" if answer else t(key), keyboard)
 
 
 async def show_current(unit: Unit, session: StretchSession) -> None:
@@ -534,8 +538,8 @@ async def typed_control(unit: Unit, control: Control) -> bool:
         return False
     await _touch(unit, session)
     if control is Control.GO and not session.paused:
-        if session.phase != "ready":
-            unit.say(t("common.done_button"))
+        if session.phase != "ready":  # "ok" mid-hold: the hold runs on
+            await point_to_current(unit, session)
             return True
         await start_hold(unit, session)
         return True
@@ -784,7 +788,7 @@ async def typed_note(unit: Unit, text: str) -> bool:
     # "no", "nothing", "no note" typed is the No note button, not a note saying "no".
     plain = " ".join(text.casefold().strip(" .!").split())
     declined = (
-        plain in ("no note", "no notes")
+        plain in ("no note", "no notes", "done", "all done", "nope thanks")
         or parse_answer(text) is Answer.NO
         or parse_control(text) is Control.SKIP
     )

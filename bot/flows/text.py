@@ -9,7 +9,7 @@ answers it while it waits.
 
 from __future__ import annotations
 
-from bot.core import answers, controls, profile_text, safety
+from bot.core import answers, controls, faq, profile_text, safety
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
 from bot.flows import concern as concern_flow
@@ -20,6 +20,7 @@ from bot.flows.unit import Unit
 from content.schema.texts import t
 
 LONG_MESSAGE = 1000
+HEARTFELT_WORDS = 15
 
 
 async def on_text(unit: Unit, text: str) -> str | None:
@@ -49,9 +50,16 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
         unit.say(t("common.too_long"))
     elif safety.is_hurt_report(text):
         unit.say(t("session.hurt_outside_session"))
+    elif (known := faq.answer_for(text)) is not None:
+        unit.say(known)
     elif command is None:
-        unit.say(t("common.not_understood"))
+        unit.say(t("common.heard_you" if _heartfelt(text) else "common.not_understood"))
     return command
+
+
+def _heartfelt(text: str) -> bool:
+    """A long message in someone's own words: acknowledged, never "use the buttons"."""
+    return len(text.split()) >= HEARTFELT_WORDS
 
 
 async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
@@ -89,8 +97,10 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
         elif answer is not None:
             await triage_flow.answer_typed(unit, answer)
         elif not quiet:
-            if hint:
-                unit.say(t("triage.type_yes_no"))
+            if hint and (known := faq.answer_for(text)) is not None:
+                unit.say(known)
+            elif hint:
+                unit.say(t("triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"))
             await triage_flow.repeat_question(unit)
         return True
     if flow == "session":
@@ -109,7 +119,8 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             return True
         running = await session_flow.active_session(unit)
         if running is not None and not quiet and hint:
-            await session_flow.point_to_current(unit, running)
+            # Answer a simple question, then point to what is on screen: never the card again.
+            await session_flow.point_to_current(unit, running, faq.answer_for(text))
             return True
         return False
     if quiet:
@@ -118,7 +129,10 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
         if not await _typed_profile(unit, step, text) and hint:
-            unit.say(t("triage.use_buttons"))
+            known = faq.answer_for(text)
+            if known is not None:
+                unit.say(known)
+            unit.say(t("triage.heard_you_buttons" if _heartfelt(text) else "triage.use_buttons"))
         return True
     return False
 

@@ -381,3 +381,62 @@ async def test_movements_are_started_not_held(harness: Harness) -> None:
     by_name = {s.name: s for s in routine.load_library().stretches.values()}
     moving = by_name[next_card.text.splitlines()[0]].movement
     assert start_label(next_card) == ("Start" if moving else "Start the hold")
+
+
+async def test_ok_and_done_count_where_they_fit(harness: Harness) -> None:
+    await seed_person(harness, 17030)
+    user = harness.user(17030)
+    await start_session(harness, user)
+    await user.send("ok")
+    countdown = await user.wait_for(has_button("ss:pause:"))
+    await user.send("ok")  # mid-hold: the hold runs on
+    await user.wait_for("The buttons are below")
+    await user.press(countdown, callback_data=button(countdown, "ss:stop:"))
+    after = await user.wait_for(has_button("pn:a:"))
+    await user.send("3")
+    await user.wait_for(has_button("ss:nonote:"))
+    await user.send("done")
+    await user.wait_for("Session summary")
+    assert not any(m.text == "Noted." for m in user.messages()), "done is no note, not a note"
+    del after
+
+
+async def test_8_for_a_reminder_asks_morning_or_evening(harness: Harness) -> None:
+    await seed_person(harness, 17031)
+    user = harness.user(17031)
+    await user.send("/reminders")
+    await user.wait_for(has_button("rm:time:"))
+    await user.send("8")
+    which = await user.wait_for("in the morning or in the evening")
+    await user.press(which, callback_data="rm:time:2000")
+    await user.wait_for(has_button("rm:days:"))
+
+
+async def test_a_long_heartfelt_message_is_acknowledged(harness: Harness) -> None:
+    user = harness.user(17032)
+    await user.send("/start")
+    consent = await user.wait_for(has_button("ob:consent:"))
+    await user.press(consent, callback_data="ob:consent:yes")
+    await user.wait_for(has_button("ob:region:"))
+    await user.send(
+        "I have been struggling for months and my doctor said stretching might help, "
+        "I really hope this works for me because I am so tired"
+    )
+    reply = await user.wait_for("Thank you for telling me")
+    assert "Please choose one of the buttons above" not in reply.text
+
+
+async def test_simple_questions_get_short_answers_and_the_card_is_not_resent(
+    harness: Harness,
+) -> None:
+    await seed_person(harness, 17033)
+    user = harness.user(17033)
+    await user.send("how long do I hold it?")
+    assert "20 to 30 seconds" in (await user.wait_for("seconds")).text
+    card = await start_session(harness, user)
+    await user.send("can I do this on the bus?")
+    reply = await user.wait_for(has_button("ss:start:"))
+    assert "never stretch while you drive" in reply.text and "just above" in reply.text
+    await user.send("is a pull normal?")
+    assert "gentle pull is just what you want" in (await user.wait_for("gentle pull")).text
+    assert len(cards_headed(user, card.text.splitlines()[0])) == 1
