@@ -32,6 +32,7 @@ from bot.processing import PerUserUpdateProcessor
 from bot.runtime import Runtime
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
+from handlers import progress as progress_handlers
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ def register_handlers(application: Application) -> None:
         r"^pn:": session.pain_button,
         r"^hw:": session.hurt_where_button,
         r"^hc:": session.hurt_choice_button,
+        r"^rp:": progress_handlers.report_button,
         r"^pv:": privacy.privacy_button,
         r"^set:": privacy.settings_button,
         r"^rm:": reminders.reminder_button,

@@ -62,6 +62,8 @@ CHART_KIND: dict[str, PainKind] = {
     "check_in": "check",
 }
 KNOWN_KINDS = frozenset(kind.value for kind in pain_core.RatingKind)
+# The check's question on how long the pain has lasted (content/triage.yaml).
+DURATION_QUESTION = "pain_over_3_months"
 # Smaller weekly changes are noise on a 0-10 scale read by a person.
 SAME_WITHIN = 0.5
 _TAG = re.compile(r"<[^>]+>")
@@ -298,9 +300,23 @@ async def read_report(unit: Unit, name: str | None) -> ReportData | None:
     if history.is_empty and not history.screenings and not history.alerts:
         unit.say(t("progress.report.empty" if unit.stores_data else "progress.report.not_kept"))
         return None
+    if name and unit.user.name_on_report is None:
+        # The Telegram name goes on a record only if the person agrees (asked once).
+        unit.say(
+            t("progress.report.name_question", name=html.escape(name)),
+            [
+                [(t("progress.report.name_yes"), "rp:name:yes")],
+                [(t("progress.report.name_no"), "rp:name:no")],
+            ],
+        )
+        return None
     unit.say(t("progress.report.making"))
     _chat_action(unit, "upload_document")
-    return report_data(history, unit, name)
+    return report_data(history, unit, name if unit.user.name_on_report else None)
+
+
+async def choose_name_on_report(unit: Unit, yes: bool) -> None:
+    unit.user.name_on_report = yes
 
 
 async def send_report(unit: Unit, data: ReportData, pdf: bytes) -> None:
@@ -324,7 +340,18 @@ def report_data(history: History, unit: Unit, name: str | None) -> ReportData:
         hurts=hurt_rows(history),
         weeks=chart.weeks,
         cleared_at=unit.user.cleared_by_clinician_at if unit.stores_data else None,
+        age_band=unit.user.age_band,
+        pain_over_3_months=_pain_duration(history),
     )
+
+
+def _pain_duration(history: History) -> str | None:
+    """How long the pain has lasted, by the latest answer to the check's 3-month question."""
+    answers = [a for a in history.answers if a.question_id == DURATION_QUESTION]
+    if not answers:
+        return None
+    latest = max(answers, key=lambda a: a.answered_at).answer
+    return {"yes": "more", "no": "less"}.get(latest, "unsure")
 
 
 def triage_rows(history: History) -> tuple[TriageRow, ...]:
@@ -334,12 +361,21 @@ def triage_rows(history: History) -> tuple[TriageRow, ...]:
     for answer in history.answers:
         answers.setdefault(answer.screening_id, []).append(answer)
     rows = []
+    label = {"yes": "progress.pdf.answer_yes", "unsure": "progress.pdf.answer_unsure"}
     for screening in history.screenings:
-        findings = []
-        for answer in answers.get(screening.id, []):
-            label = {"yes": "progress.pdf.answer_yes", "unsure": "progress.pdf.answer_unsure"}
-            if answer.answer in label:
-                findings.append(t(label[answer.answer], question=_question(bank, answer)))
+        # The signs that gave the advice (the findings at its level); the other answers
+        # did not change it, and a GP reads the ones that did.
+        mattered = {
+            question
+            for finding in screening.findings
+            if finding.get("level") == screening.level
+            for question in finding.get("questions", [])
+        }
+        findings = [
+            t(label[answer.answer], question=_question(bank, answer))
+            for answer in answers.get(screening.id, [])
+            if answer.answer in label and answer.question_id in mattered
+        ]
         rows.append(TriageRow(screening.finished_at, screening.level, tuple(findings)))
     for alert in history.alerts:
         reason = f"triage.why_{alert.condition}"
@@ -378,21 +414,19 @@ def session_rows(history: History) -> tuple[SessionRow, ...]:
                 pain_before=s.pain_before,
                 pain_after=s.pain_after,
                 level=s.level,
-                stretches=_done_names(holds.get(s.id, []), warm_up),
+                stretches=_done_names(holds.get(s.id, [])),
                 note=s.note,
             )
         )
     return tuple(rows)
 
 
-def _done_names(holds: list[tuple[str, str]], warm_up: str) -> tuple[str, ...]:
-    """The stretches with a hold done, by name, in the order they were done."""
+def _done_names(holds: list[tuple[str, str]]) -> tuple[str, ...]:
+    """What was done, by name (the warm-up too), in the order it was done."""
     library = routine.load_library()
     ids = dict.fromkeys(stretch for stretch, outcome in holds if outcome == "done")
     names = []
     for stretch in ids:
-        if stretch == warm_up:
-            continue
         try:
             names.append(library.stretch(stretch).name)
         except KeyError:  # a stretch since removed from the content

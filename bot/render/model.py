@@ -109,6 +109,9 @@ class ReportData:
     weeks: tuple[WeekRow, ...]
     # When the person said a clinician had cleared them to exercise (after EMERGENCY/URGENT).
     cleared_at: datetime | None = None
+    age_band: str | None = None  # an ``AgeBand`` value
+    # "more" / "less" than 3 months, from the latest check that asked; None if none did.
+    pain_over_3_months: str | None = None
 
     @property
     def progress(self) -> ProgressData:

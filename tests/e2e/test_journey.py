@@ -75,12 +75,15 @@ async def test_a_no_to_the_named_sign_again_clears_and_says_so(harness: Harness)
     await user.wait_for("Nothing in your answers")
 
 
-async def report_text(harness: Harness, user: TelegramUser) -> str:
+async def report_text(harness: Harness, user: TelegramUser, *, with_name: bool = False) -> str:
     import io
 
     import pypdf
 
     await user.send("/report")
+    asked = await user.wait_for(lambda m: has_button("rp:name:")(m) or "document" in m.data)
+    if has_button("rp:name:")(asked):
+        await user.press(asked, callback_data=f"rp:name:{'yes' if with_name else 'no'}")
     record = await user.wait_for(lambda m: "document" in m.data, timeout=20)
     pdf = pypdf.PdfReader(io.BytesIO(harness.emulator.files.of_message(record)))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in pdf.pages)
@@ -440,3 +443,44 @@ async def test_simple_questions_get_short_answers_and_the_card_is_not_resent(
     await user.send("is a pull normal?")
     assert "gentle pull is just what you want" in (await user.wait_for("gentle pull")).text
     assert len(cards_headed(user, card.text.splitlines()[0])) == 1
+
+
+async def test_the_report_is_written_for_a_gp(harness: Harness) -> None:
+    import io
+
+    import pypdf
+
+    user = harness.user(17040, first_name="Ann")
+    await user.send("/start")
+    await onboard_lower_back(user, await user.wait_for(has_button("ob:consent:")))
+    while True:  # "Yes" to a pain older than 3 months, "No" to everything else
+        asked = await user.wait_for(lambda m: has_button("tq:")(m) or has_button("go:stretch")(m))
+        if not has_button("tq:")(asked):
+            break
+        data = button(asked, "tq:")
+        yes = data.split(":")[1] == "pain_over_3_months"
+        await user.press(asked, callback_data=data[:-1] + ("y" if yes else "n"))
+    warm_up = await start_session(harness, user)
+    await user.press(warm_up, callback_data=button(warm_up, "ss:start:"))
+    first = await user.wait_for(
+        lambda m: has_button("ss:start:")(m) and m.message_id > warm_up.message_id, timeout=10
+    )
+    await user.press(first, callback_data=button(first, "ss:stop:"))
+    await user.send("3")
+    await user.wait_for(has_button("ss:nonote:"))
+    await user.send("felt looser afterwards")
+    await user.wait_for("Session summary")
+    text = await report_text(harness, user)
+    assert "Name:" not in text and "Ann" not in text, "no name without agreeing to it"
+    assert "Age: 16 to 49" in text
+    assert "Pain for more than 3 months" in text
+    assert "Warm-up march and shoulder rolls" in text.split("Stretches done and notes")[1]
+    assert "felt looser afterwards" in text
+    assert "1 session started" in text
+    assert "Yes: Have you had this pain" not in text, "only the answers that mattered"
+    await user.send("/report")
+    record = await user.wait_for(lambda m: "document" in m.data, timeout=20)
+    pdf = pypdf.PdfReader(io.BytesIO(harness.emulator.files.of_message(record)))
+    for page in pdf.pages:  # no page holds a single line besides its footer
+        lines = [line for line in (page.extract_text() or "").splitlines() if line.strip()]
+        assert len(lines) > 3, lines

@@ -25,6 +25,7 @@ from bot.db.models import (
     User,
 )
 from tests.e2e.conftest import Harness
+from tests.e2e.helpers import has_button
 
 # Pain before each session, week by week (two sessions a week), and how far after it dropped.
 IMPROVED = ((7, 7), (4, 4), (4, 4))
@@ -146,7 +147,7 @@ async def add_screening(harness: Harness, user_id: int, now: datetime, yes_to: s
             region="lower_back",
             age_band="16_49",
             level="SEE_GP",
-            findings=[],
+            findings=[{"condition": "cancer", "level": "SEE_GP", "questions": [yes_to]}],
         )
         db.add(screening)
         await db.flush()
@@ -256,6 +257,9 @@ async def test_report_is_a_titled_pdf_with_the_persons_numbers(harness: Harness)
         )
     user = harness.user(1001, first_name="Ann")
     await user.send("/report")
+    asked = await user.next_message()
+    assert "Shall I put your first name, Ann, on the record?" in asked.text
+    await user.press(asked, callback_data="rp:name:yes")
     assert "Putting your record together" in (await user.next_message()).text
     record = await user.next_message(timeout=20)
     assert is_document(record), record
@@ -277,6 +281,7 @@ async def test_report_is_a_titled_pdf_with_the_persons_numbers(harness: Harness)
 async def report_text(harness: Harness, user_id: int) -> str:
     user = harness.user(user_id)
     await user.send("/report")
+    await user.press(await user.wait_for(has_button("rp:name:")), callback_data="rp:name:no")
     record = await user.wait_for(is_document, timeout=20)
     pdf = pypdf.PdfReader(io.BytesIO(harness.emulator.files.of_message(record)))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in pdf.pages)
