@@ -355,6 +355,7 @@ async def test_one_truth_for_counts_in_the_summary_the_record_and_the_weeks(
     await user.send("/progress")
     chart = await user.wait_for(lambda m: "photo" in m.data, timeout=20)
     assert "Sessions this week: 1" in chart.text
+    assert "Average pain before a session this week: 4.0" in chart.text  # what it averages
 
 
 def start_label(message: StoredMessage) -> str:

@@ -186,7 +186,7 @@ async def test_progress_sends_a_phone_sized_chart_with_the_week_in_numbers(
     assert "Sessions this week:" in caption
     assert "Days in a row with a session:" in caption
     # This week's two scores were 4 and 4, like last week's.
-    assert "Average pain this week: 4.0 out of 10" in caption
+    assert "Average pain before a session this week: 4.0 out of 10" in caption
     assert "About the same as last week" in caption
 
 
@@ -202,7 +202,7 @@ async def test_flat_weeks_are_called_unchanged_not_improved(harness: Harness) ->
     chart, said = await progress_of(harness, 1001)
     assert "about the same as before" in said[0]
     assert all("come down" not in text for text in said)
-    assert "Average pain this week: 5.5 out of 10" in chart.text
+    assert "Average pain before a session this week: 5.5 out of 10" in chart.text
     assert "That's 0.5 points lower than last week" in chart.text
 
 
