@@ -485,3 +485,41 @@ async def test_the_report_is_written_for_a_gp(harness: Harness) -> None:
     for page in pdf.pages:  # no page holds a single line besides its footer
         lines = [line for line in (page.extract_text() or "").splitlines() if line.strip()]
         assert len(lines) > 3, lines
+
+
+async def test_the_terminal_chat_shows_edited_buttons_and_edits_in_order(
+    harness: Harness,
+) -> None:
+    from bot.botapi.chat import follow_chat
+
+    await seed_person(harness, 17050)
+    user = harness.user(17050)
+    await user.send("/reminders")
+    await user.press(await user.wait_for(has_button("rm:time:")), callback_data="rm:time:0800")
+    days = await user.wait_for(has_button("rm:days:custom"))
+    await user.press(days, callback_data="rm:days:custom")
+    picker = await user.wait_for(has_button("rm:day:"))
+    await user.press(picker, callback_data="rm:day:0")
+    await user.wait_for(lambda m: m.message_id == picker.message_id and "✓" in str(m.data))
+    await user.press(picker, callback_data="rm:day:2")
+    await user.wait_for(lambda m: m.message_id == picker.message_id and str(m.data).count("✓") == 2)
+    printed = []
+    for line in follow_chat(user, harness.emulator, {}):
+        if line is None:
+            break
+        printed.append(line)
+    edits = [line for line in printed if line.startswith("✏️")]
+    assert len(edits) >= 2, printed  # each tap on the picker shows the picker again
+    assert edits[-2].count("✓") == 1 and edits[-1].count("✓") == 2, "in the order made"
+    assert "[1]" in edits[-1], "the new buttons are numbered, so they can be typed"
+
+
+def test_the_terminal_chat_runs_at_the_speed_the_readme_says() -> None:
+    from pathlib import Path
+
+    from bot.__main__ import build_parser
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    # README: "make run" opens the chat; "--speed 10" is the same with holds ten times shorter.
+    assert "`python -m bot chat --speed 10` is the same with holds ten times shorter" in readme
+    assert build_parser().parse_args(["chat"]).speed == 1.0
