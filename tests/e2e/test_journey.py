@@ -523,3 +523,12 @@ def test_the_terminal_chat_runs_at_the_speed_the_readme_says() -> None:
     # README: "make run" opens the chat; "--speed 10" is the same with holds ten times shorter.
     assert "`python -m bot chat --speed 10` is the same with holds ten times shorter" in readme
     assert build_parser().parse_args(["chat"]).speed == 1.0
+
+
+def test_the_license_is_an_spdx_string_so_setuptools_does_not_warn() -> None:
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT"  # a TOML table is deprecated (PEP 639)
+    assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
