@@ -177,8 +177,7 @@ async def start(unit: Unit) -> None:
         return
     if gate is Gate.BLOCKED:
         assert level is not None
-        unit.say(triage_flow.outcome_text(unit, level))
-        triage_flow.say_blocked(unit)
+        triage_flow.say_still_blocked(unit, level)
         return
     if (
         unit.stores_data

@@ -96,11 +96,11 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             await triage_flow.repeat_question(unit)
         elif answer is not None:
             await triage_flow.answer_typed(unit, answer)
-        elif not quiet:
-            if hint and (known := faq.answer_for(text)) is not None:
-                unit.say(known)
-            elif hint:
-                unit.say(t("triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"))
+        elif not quiet and hint:
+            key = "triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"
+            known = faq.answer_for(text)
+            triage_flow.hint_under_question(unit, f"{known}\n\n{t(key)}" if known else t(key))
+        elif not quiet:  # after an alarm: the question again, plainly, below the advice
             await triage_flow.repeat_question(unit)
         return True
     if flow == "session":
@@ -142,7 +142,7 @@ async def _typed_profile(unit: Unit, step: str, text: str) -> bool:
     if step == "consent":
         consent = profile_text.parse_consent(text)
         if consent is None:  # consent is explicit: "👍" or "I guess" is asked again
-            triage_flow.ask_consent_again(unit)
+            triage_flow.ask_consent_again(unit, heard=_heartfelt(text))
         else:
             await triage_flow.choose_consent(unit, consent)
         return True

@@ -50,9 +50,11 @@ def consent_keyboard() -> Keyboard:
     ]
 
 
-def ask_consent_again(unit: Unit) -> None:
-    """A reply to the consent question that is not a plain yes or no: ask again, with buttons."""
-    unit.say(t("triage.consent_unclear"), consent_keyboard())
+def ask_consent_again(unit: Unit, heard: bool = False) -> None:
+    """A reply to the consent question that is not a plain yes or no: ask again, with buttons
+    (``heard``: a long message in the person's own words, thanked for first)."""
+    thanks = t("triage.thanks_for_telling") + " " if heard else ""
+    unit.say(thanks + t("triage.consent_unclear"), consent_keyboard())
 
 
 async def choose_consent(unit: Unit, given: bool) -> str | None:
@@ -154,16 +156,25 @@ async def ask_next(unit: Unit) -> None:
     unit.update_data(pending=question.id)
     unit.question_asked()
     asked = len(unit.dialog.data["answers"]) + 1
-    unit.say(
-        t("triage.question", number=asked, text=question.text),
+    unit.say(t("triage.question", number=asked, text=question.text), answer_keyboard(question.id))
+
+
+def answer_keyboard(question_id: str) -> Keyboard:
+    return [
         [
-            [
-                (t("triage.answer_yes"), f"tq:{question.id}:y"),
-                (t("triage.answer_no"), f"tq:{question.id}:n"),
-            ],
-            [(t("triage.answer_unsure"), f"tq:{question.id}:u")],
+            (t("triage.answer_yes"), f"tq:{question_id}:y"),
+            (t("triage.answer_no"), f"tq:{question_id}:n"),
         ],
-    )
+        [(t("triage.answer_unsure"), f"tq:{question_id}:u")],
+    ]
+
+
+def hint_under_question(unit: Unit, text: str) -> None:
+    """Text that was no answer: a short hint carrying the question's buttons, not the
+    whole question again (it is just above)."""
+    pending = unit.dialog.data.get("pending")
+    if pending:
+        unit.say(text, answer_keyboard(pending))
 
 
 async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | None:
@@ -233,13 +244,7 @@ def _ask_again(unit: Unit, question: Question) -> None:
     unit.question_asked()
     unit.say(
         t("triage.alarm_recheck", topic=question.topic, text=question.text),
-        [
-            [
-                (t("triage.answer_yes"), f"tq:{question.id}:y"),
-                (t("triage.answer_no"), f"tq:{question.id}:n"),
-            ],
-            [(t("triage.answer_unsure"), f"tq:{question.id}:u")],
-        ],
+        answer_keyboard(question.id),
     )
 
 
@@ -347,6 +352,20 @@ def say_blocked(unit: Unit) -> None:
         )
     else:
         unit.say(t("triage.no_stretches_wait", hours=_hours(left), numbers=numbers), [checkup])
+
+
+def say_still_blocked(unit: Unit, level: Level) -> None:
+    """/stretch while EMERGENCY or URGENT advice stands: one short message, not the advice
+    and the reasons again; for an emergency, the call to act still comes first."""
+    left = clearance_wait_left(unit)
+    head = t(f"triage.still_blocked.{level.value}", numbers=emergency_numbers(unit))
+    checkup = [(t("common.menu_checkup"), "go:checkup")]
+    if left is None:
+        tail = t("triage.still_blocked.can_clear")
+        keyboard = [[(t("triage.cleared_button"), "tc:ask")], checkup]
+    else:
+        tail, keyboard = t("triage.still_blocked.wait", hours=_hours(left)), [checkup]
+    unit.say(f"{head}\n\n{tail}", keyboard)
 
 
 def clearance_wait_left(unit: Unit) -> timedelta | None:

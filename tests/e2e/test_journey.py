@@ -3,7 +3,10 @@ against what the flows enforce, end to end; and the journey without repeats."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+
+import pytest
 
 from bot.botapi.state import StoredMessage
 from bot.botapi.userside import TelegramUser
@@ -97,7 +100,7 @@ async def test_clearance_after_an_emergency_only_after_a_wait_and_asks_what_was_
     await user.send(EMERGENCY_TEXT)
     await user.wait_for("what you just wrote")
     await user.send("/stretch")
-    refusal = await user.wait_for(lambda m: "hold off" in m.text)
+    refusal = await user.wait_for(lambda m: "No stretches for now" in m.text)
     assert not has_button("tc:")(refusal) and "4 hours" in refusal.text
     # A forged or old "I've been cleared" changes nothing.
     await tap_data(harness, user, refusal, "tc:yes")
@@ -245,7 +248,7 @@ async def test_emergency_numbers_fit_the_persons_time_zone(harness: Harness) -> 
         advice = await user.wait_for(lambda m: "emergency" in m.text.lower())
         assert f"call {first}" in advice.text, advice.text
         await user.send("/stretch")
-        blocked = await user.wait_for("hold off")
+        blocked = await user.wait_for("No stretches for now")
         assert f"call {first}" in blocked.text, blocked.text
 
 
@@ -532,3 +535,26 @@ def test_the_license_is_an_spdx_string_so_setuptools_does_not_warn() -> None:
     project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert project["project"]["license"] == "MIT"  # a TOML table is deprecated (PEP 639)
     assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
+
+
+@pytest.mark.parametrize(
+    "number", [0, 1, 2], ids=["clear_lower_back", "neck_not_sure", "free_text"]
+)
+async def test_the_three_journeys_read_without_a_repeated_or_contradictory_message(
+    harness: Harness, number: int
+) -> None:
+    from tests.journeys import JOURNEYS, run_journey
+
+    person = await run_journey(harness, JOURNEYS[number], 17060 + number, quiet=0.3)
+    said = [text for text in person.said if text]
+    for before, after in itertools.pairwise(said):
+        assert before != after, f"said twice in a row: {after[:60]!r}"
+    long_ones = [text for text in said if len(text) > 80]
+    repeated = {text[:60] for text in long_ones if long_ones.count(text) > 1}
+    assert not repeated, repeated
+    everything = "\n".join(said)
+    if "doctor today" in everything or "emergency help now" in everything:
+        assert "Nothing in your answers needs a doctor" not in everything
+    if "safety check again before your next session" in everything:
+        assert "Next session: tomorrow" not in everything
+    assert "Please choose one of the buttons above" not in everything
