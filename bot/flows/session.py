@@ -24,7 +24,7 @@ from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
 from bot.flows import triage as triage_flow
 from bot.flows.unit import Keyboard, Unit
-from content.schema.common import Condition, Region
+from content.schema.common import Condition, Level, Region
 from content.schema.texts import t
 
 IDLE_LIMIT = timedelta(hours=1)
@@ -209,7 +209,7 @@ async def begin_after_check(unit: Unit) -> None:
     stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
     conditions = frozenset(Condition(c) for c in stored)
     library = routine.load_library()
-    gate, _level = triage_flow.current_gate(unit)
+    gate, gate_level = triage_flow.current_gate(unit)
     # "See a GP ... I'll keep to the gentle ones" (triage.outcome_see_gp): the gentlest level.
     level = 1 if gate is Gate.OPEN_WITH_ADVICE else unit.user.level
     plan = routine.build_routine(library, region, level, conditions)
@@ -240,7 +240,8 @@ async def begin_after_check(unit: Unit) -> None:
     )
     if plan.excluded:
         unit.say(t("session.excluded", count=len(plan.excluded)))
-    if conditions:
+    if conditions and gate_level is Level.CHECK_FIRST:
+        # Only where that was the advice: not after a clinician's clearance, say.
         unit.say(t("session.reminder.check_first"))
     unit.say(t("session.pain_before.question"), pain_keyboard("b", session.id))
 
