@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.core import emergency
 from bot.core import gate as gate_core
 from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
-from bot.db.models import Screening, TriageAnswer
+from bot.db.models import SafetyAlert, Screening, TriageAnswer
 from bot.flows.unit import Keyboard, Unit
 from content.loader import cached
 from content.schema.clearance import ClearanceFile
@@ -25,6 +27,7 @@ from content.schema.triage import Question
 
 # An alarm raised this long ago still counts in a check: "this conversation".
 ALARM_MEMORY = timedelta(hours=24)
+ALARMS_CHECKED_AT = "alarms_checked_at"  # dialog data, carried (flows/unit.CARRIED)
 ANSWER_CODES = {"y": core.Answer.YES, "n": core.Answer.NO, "u": core.Answer.UNSURE}
 CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
 
@@ -220,12 +223,32 @@ def _recent(unit: Unit, alarm: dict[str, Any]) -> bool:
     return unit.now - _parse(alarm["at"]) < ALARM_MEMORY
 
 
-def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
+async def _alarms(unit: Unit) -> list[dict[str, Any]]:
+    """This conversation's alarms: kept in the dialog (stored or not) and, with consent, the
+    stored ones of the last day (an EMERGENCY answer to a follow-up question, say) since the
+    last check that counted them."""
+    alarms = list(unit.dialog.data.get("alarms", []))
+    if unit.stores_data:
+        checked = unit.dialog.data.get(ALARMS_CHECKED_AT)
+        since = max(
+            unit.now - ALARM_MEMORY, _parse(checked) if checked else unit.now - ALARM_MEMORY
+        )
+        rows = await unit.session.execute(
+            select(SafetyAlert).where(SafetyAlert.user_id == unit.user.id, SafetyAlert.at > since)
+        )
+        alarms += [
+            {"condition": a.condition, "level": a.level, "at": a.at.isoformat()}
+            for a in rows.scalars()
+        ]
+    return alarms
+
+
+async def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
     """The question for an alarm of this conversation that the answers would clear silently:
     one above the verdict's level whose sign was not asked again, by name, since."""
     data = unit.dialog.data
     bank = core.load_bank()
-    for alarm in data.get("alarms", []):
+    for alarm in await _alarms(unit):
         level = Level(alarm["level"])
         if not _recent(unit, alarm) or level.severity <= verdict.level.severity:
             continue
@@ -251,10 +274,11 @@ def _ask_again(unit: Unit, question: Question) -> None:
 async def finish(unit: Unit) -> None:
     bank = core.load_bank()
     verdict = core.evaluate(bank, _profile(unit), _answers(unit))
-    if (again := _unchecked_alarm(unit, verdict)) is not None:
+    if (again := await _unchecked_alarm(unit, verdict)) is not None:
         _ask_again(unit, again)  # never clear silently after an alarm
         return
-    unit.update_data(alarms=[])  # each one is now counted in this check's outcome
+    # Each one is now counted in this check's outcome.
+    unit.update_data(alarms=[], **{ALARMS_CHECKED_AT: unit.now.isoformat()})
     data = unit.dialog.data
     if unit.stores_data:
         screening = Screening(
@@ -318,7 +342,7 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
     if any(f.unsure for f in reasons):
         unit.say(t("triage.unsure_note"))
     if level.blocks_stretching:
-        say_blocked(unit)
+        say_blocked(unit, level)
     else:
         unit.say(
             t("triage.safety_net"),
@@ -339,11 +363,11 @@ def emergency_numbers(unit: Unit) -> str:
     return emergency.numbers_to_call(unit.user.zone_name)
 
 
-def say_blocked(unit: Unit) -> None:
+def say_blocked(unit: Unit, advised: Level) -> None:
     """No stretches until a clinician has seen the person; the clearance button only once
-    that could have happened (content/clearance.yaml)."""
+    that could have happened (content/clearance.yaml). ``advised``: the level just given."""
     checkup = [(t("common.menu_checkup"), "go:checkup")]
-    left = clearance_wait_left(unit)
+    left = clearance_wait_left(unit, advised)
     numbers = emergency_numbers(unit)
     if left is None:
         unit.say(
@@ -368,20 +392,25 @@ def say_still_blocked(unit: Unit, level: Level) -> None:
     unit.say(f"{head}\n\n{tail}", keyboard)
 
 
-def clearance_wait_left(unit: Unit) -> timedelta | None:
-    """How long until a clearance can be reported after the blocking advice; None once it can."""
+def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta | None:
+    """How long until a clearance can be reported after the blocking advice; None once it can.
+
+    ``advised``: blocking advice being given right now, perhaps before the gate is stored.
+    """
     _gate, level = current_gate(unit)
+    if advised is not None and (level is None or not level.blocks_stretching):
+        return cached(ClearanceFile, "clearance.yaml").waits[advised].duration
     if level is None or not level.blocks_stretching:
         return None
     if unit.stores_data:
-        advised = unit.user.gate_at
+        since = unit.user.gate_at
     else:
         screened = unit.dialog.data.get("screened_at")
-        advised = _parse(screened) if screened else None
-    if advised is None:
+        since = _parse(screened) if screened else None
+    if since is None:
         return None
     wait = cached(ClearanceFile, "clearance.yaml").waits[level].duration
-    left = advised + wait - unit.now
+    left = since + wait - unit.now
     return left if left > timedelta(0) else None
 
 

@@ -25,7 +25,7 @@ Keyboard = Sequence[Sequence[Button]]
 # Dialog data kept through every change of flow: red flags raised in this conversation,
 # which the check asks about again, by name, before it may clear anyone (flows/triage.py).
 # And "rest until tomorrow" after "Let's stop for today" (flows/session.py).
-CARRIED = ("alarms", "rest_until")
+CARRIED = ("alarms", "alarms_checked_at", "rest_until")
 
 
 def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:

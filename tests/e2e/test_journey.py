@@ -558,3 +558,18 @@ async def test_the_three_journeys_read_without_a_repeated_or_contradictory_messa
     if "safety check again before your next session" in everything:
         assert "Next session: tomorrow" not in everything
     assert "Please choose one of the buttons above" not in everything
+
+
+async def test_an_emergency_answer_to_a_follow_up_question_is_asked_again_before_clearing(
+    harness: Harness,
+) -> None:
+    await seed_person(harness, 17070)
+    user = harness.user(17070)
+    await user.send("sorry, my bladder is playing up today")
+    asked = await user.wait_for(has_button("sq:"))
+    await user.press(asked, callback_data=button(asked, "sq:")[:-1] + "y")
+    await user.wait_for(lambda m: "emergency" in m.text.lower())
+    await user.send("/checkup")
+    recheck = await answer_all_no(user)
+    assert "Earlier you wrote" in recheck.text, recheck.text
+    assert not any("Nothing in your answers" in m.text for m in user.messages())
