@@ -51,7 +51,8 @@ AVERAGE_COLOUR = "#000000"
 BAR_COLOUR = "#56B4E9"
 GRID_COLOUR = "#DDDDDD"
 
-MIN_SPAN = timedelta(days=7)  # shorter spans would make the date axis tick in hours
+BAR_GAP = timedelta(days=1)  # between one week's bar and the next
+MIN_SPAN = timedelta(days=3)  # shorter spans would make the date axis tick in hours
 MAX_TICKS = 5
 CROWDED = 60  # points; beyond this, smaller markers so they don't merge into a band
 # Sideways shift of each kind's markers, in inches (about 6 px at 150 dpi for 0.04).
@@ -175,9 +176,10 @@ def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow], latest: datetime | None) 
         # the latest data: no bar reaches into the future.
         widths = [_bar_days(week, latest) for week in weeks]
         ax.bar(
-            _on_axis([_week_middle(week, latest) for week in weeks]),
+            _on_axis([datetime.combine(w.week_start, time()) + BAR_GAP / 2 for w in weeks]),
             [week.sessions for week in weeks],
             width=widths,
+            align="edge",
             color=BAR_COLOUR,
             zorder=3,
         )
@@ -192,7 +194,8 @@ def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow], latest: datetime | None) 
 def _bar_days(week: WeekRow, latest: datetime | None) -> float:
     """A bar's width in days: its week less a day's gap, a current week's only so far."""
     half = _week_middle(week, latest) - datetime.combine(week.week_start, time())
-    return max(0.8, min(6.0, 2 * half.total_seconds() / 86400 - 1))
+    days = (2 * half - BAR_GAP).total_seconds() / 86400
+    return max(0.8, min(6.0, days))
 
 
 def _times_shown(
