@@ -34,3 +34,24 @@ def test_a_zone_listed_twice_fails_naming_the_file_and_field(tmp_path: Path) -> 
     )
     with pytest.raises(ContentError, match=r"emergency_numbers\.yaml.*listed twice"):
         load_file(EmergencyNumbers, "emergency_numbers.yaml", folder)
+
+
+def test_each_blocking_level_has_a_clearance_wait_with_its_reason() -> None:
+    from content.loader import cached
+    from content.schema.clearance import ClearanceFile
+    from content.schema.common import Level
+
+    waits = cached(ClearanceFile, "clearance.yaml").waits
+    assert set(waits) == {Level.EMERGENCY, Level.URGENT}
+    assert waits[Level.EMERGENCY].hours >= waits[Level.URGENT].hours > 0
+    assert all(wait.rationale and wait.source for wait in waits.values())
+
+
+def test_a_clearance_file_without_urgent_fails_naming_the_file(tmp_path: Path) -> None:
+    from content.schema.clearance import ClearanceFile
+
+    (tmp_path / "clearance.yaml").write_text(
+        "waits:\n  EMERGENCY: {hours: 4, rationale: a reason long enough here, source: a source}\n"
+    )
+    with pytest.raises(ContentError, match=r"clearance\.yaml"):
+        load_file(ClearanceFile, "clearance.yaml", tmp_path)
