@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test chat migrate lint typecheck pytest bench bench-quick soak train-safety clean
+.PHONY: run test chat migrate lint typecheck pytest bench bench-quick soak train-safety journeys clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+journeys: $(STAMP)
+	$(BIN)/python -m tests.journeys
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -19,21 +19,25 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stretchbot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="long-poll the Bot API (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("webhook", help="serve webhooks (WEBHOOK_URL, WEBHOOK_SECRET, PORT)")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal, offline")
     chat.add_argument(
-        "--speed", type=float, default=10.0, help="make holds this many times shorter (default 10)"
+        "--speed", type=float, default=1.0, help="make holds this many times shorter (default 1)"
     )
     chat.add_argument("--user-id", type=int, default=1001)
     sub.add_parser("migrate", help="apply database migrations and exit")
     gallery = sub.add_parser("gallery", help="write every stretch's picture and a contact sheet")
     gallery.add_argument("folder", type=Path)
     gallery.add_argument("--sheet-only", action="store_true", help="only contact-sheet.png")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "gallery":
         from bot.gallery import write_gallery
 
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "chat":
             from bot.botapi.chat import run_chat
 
-            speed = getattr(args, "speed", 10.0)
+            speed = getattr(args, "speed", 1.0)  # real time, as README says
             return asyncio.run(
                 run_chat(settings, speed=speed, user_id=getattr(args, "user_id", 1001))
             )

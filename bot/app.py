@@ -36,6 +36,7 @@ from bot.reminder_batch import fire_reminders
 from bot.runtime import Runtime, paid_broadcast_rate
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
+from handlers import progress as progress_handlers
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def register_handlers(application: Application) -> None:
         r"^ss:": session.session_button,
         r"^pn:": session.pain_button,
         r"^hw:": session.hurt_where_button,
+        r"^hc:": session.hurt_choice_button,
+        r"^rp:": progress_handlers.report_button,
         r"^pv:": privacy.privacy_button,
         r"^set:": privacy.settings_button,
         r"^rm:": reminders.reminder_button,

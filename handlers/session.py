@@ -1,4 +1,5 @@
-"""/stretch and the buttons of a session: ss:*, pn:* (pain 0-10), hw:* (where it hurts)."""
+"""/stretch and the buttons of a session: ss:*, pn:* (pain 0-10), hw:* (where it hurts),
+hc:* (after "This hurts": carry on gently, or stop here)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,20 @@ async def hurt_where_button(update: Update, context: Context) -> None:
         await answer_query(update, "?")
         return
     toast = await act(update, context, session.hurt_where, numbers[0], parts[2])
+    await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
+
+
+async def hurt_choice_button(update: Update, context: Context) -> None:
+    """hc:<session id>:go|stop."""
+    assert update.callback_query and update.callback_query.data
+    parts = update.callback_query.data.split(":")
+    numbers = _ints(parts[1:2]) if len(parts) == 3 else None
+    if numbers is None or parts[2] not in ("go", "stop"):
+        await answer_query(update, "?")
+        return
+    toast = await act(update, context, session.hurt_choice, numbers[0], parts[2])
     await answer_query(update, toast)
     if toast is None:
         await mark_chosen(update)

@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.state import StoredMessage
+from bot.botapi.state import EditRecord, StoredMessage
 from bot.botapi.userside import TelegramUser
 from bot.config import Settings
 
@@ -26,17 +28,10 @@ FILES_DIR = Path("chat-files")
 
 def render(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator) -> str:
     lines = [f"🤖 {message.text}" if message.text else "🤖"]
+    lines += _keyboard_lines(message.inline_keyboard)
     data = message.data
     if "photo" in data or "document" in data:
-        lines.append(f"   📎 saved {save_file(message, files_dir, emulator)}")
-    if numeric_keyboard(message):
-        # A 0-10 scale: show the numbers themselves; typing one sends it as an answer.
-        lines.append(
-            "   " + "  ".join(f"[{b['text']}]" for row in message.inline_keyboard for b in row)
-        )
-        return "\n".join(lines)
-    for row in message.inline_keyboard:
-        lines.append("   " + "   ".join(f"[{label_number(message, b)}] {b['text']}" for b in row))
+        lines.insert(1, f"   📎 saved {save_file(message, files_dir, emulator)}")
     return "\n".join(lines)
 
 
@@ -56,33 +51,76 @@ def save_file(message: StoredMessage, files_dir: Path, emulator: BotApiEmulator)
     return path
 
 
+def _keyboard_lines(keyboard: list[list[dict[str, Any]]]) -> list[str]:
+    """Buttons as numbered choices; a 0-10 scale as the numbers themselves."""
+    flat = [b for row in keyboard for b in row]
+    if _all_numbers(flat):
+        # Typing one of the numbers sends it as an answer.
+        return ["   " + "  ".join(f"[{b['text']}]" for b in flat)]
+    return [
+        "   " + "   ".join(f"[{flat.index(b) + 1}] {b['text']}" for b in row) for row in keyboard
+    ]
+
+
+def _all_numbers(buttons: list[dict[str, Any]]) -> bool:
+    return bool(buttons) and all(str(b["text"]).isdigit() for b in buttons)
+
+
 def numeric_keyboard(message: StoredMessage) -> bool:
-    labels = [str(b["text"]) for row in message.inline_keyboard for b in row]
-    return bool(labels) and all(label.isdigit() for label in labels)
+    return _all_numbers([b for row in message.inline_keyboard for b in row])
 
 
-def label_number(message: StoredMessage, button: dict[str, object]) -> int:
-    flat = [b for row in message.inline_keyboard for b in row]
-    return flat.index(button) + 1
+def render_edit(edit: EditRecord, shown: dict[int, Any]) -> str:
+    """An edit as it was made: its new buttons in full when they changed (the day picker),
+    else the one changed line (a countdown)."""
+    keyboard = (edit.markup or {}).get("inline_keyboard", [])
+    if keyboard and keyboard != shown.get(edit.message_id):
+        shown[edit.message_id] = keyboard
+        return "\n".join([f"✏️  {edit.text}", *_keyboard_lines(keyboard)])
+    shown[edit.message_id] = keyboard
+    last = edit.text.splitlines()[-1] if edit.text else ""
+    return f"   ✏️  {last}"
 
 
 async def print_bot(user: TelegramUser, emulator: BotApiEmulator, state: dict[str, object]) -> None:
-    """Print new messages, and edits (the countdown) as short updates, as they happen."""
+    """Print new messages, and edits as they were made, in the order they happened."""
+    for line in follow_chat(user, emulator, state):
+        if line is None:
+            await user.chat.changed.wait()
+        else:
+            print(line, flush=True)
+
+
+def follow_chat(
+    user: TelegramUser, emulator: BotApiEmulator, state: dict[str, object]
+) -> Iterator[str | None]:
+    """What to print for each new message and edit, in order; None when caught up.
+
+    Each edit is printed from its own record (the message as that edit left it), not from
+    the message as it is by the time the printer gets to it.
+    """
     chat = user.chat
-    cursor = 0
+    cursor = edit_cursor = 0
+    shown: dict[int, Any] = {}  # the buttons last printed per message
     while True:
         while cursor < len(chat.events):
             kind, message = chat.events[cursor]
             cursor += 1
+            if kind == "edit":
+                edit = chat.edits[edit_cursor]
+                edit_cursor += 1
+                if not message.deleted and (edit.text or edit.markup):
+                    yield render_edit(edit, shown)
+                    if (edit.markup or {}).get("inline_keyboard"):
+                        state["buttons"] = message
+                continue
             if message.deleted:
                 continue
-            if kind == "new":
-                print(render(message, FILES_DIR, emulator), flush=True)
-                if message.inline_keyboard:
-                    state["buttons"] = message
-            elif message.text:
-                print(f"   ✏️  {message.text.splitlines()[-1]}", flush=True)
-        await chat.changed.wait()
+            shown[message.message_id] = message.inline_keyboard
+            yield render(message, FILES_DIR, emulator)
+            if message.inline_keyboard:
+                state["buttons"] = message
+        yield None
 
 
 async def read_line(prompt: str) -> str | None:
@@ -92,7 +130,7 @@ async def read_line(prompt: str) -> str | None:
         return None
 
 
-async def run_chat(settings: Settings, *, speed: float = 10.0, user_id: int = 1001) -> int:
+async def run_chat(settings: Settings, *, speed: float = 1.0, user_id: int = 1001) -> int:
     from bot.launch import start_bot
 
     emulator = BotApiEmulator(

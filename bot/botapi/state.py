@@ -649,6 +649,10 @@ class EditRecord:
     before: Any
     after: Any
     date: int
+    # The message as this edit left it: its text and buttons at that moment (later edits
+    # change the stored message, so a reader printing edits in order needs this).
+    text: str = ""
+    markup: Any = None
 
 
 @dataclass(frozen=True)
@@ -936,7 +940,15 @@ class TelegramState:
         message.data["edit_date"] = self.now()
         after = _edit_view(message.data, field_name)
         message.chat.edits.append(
-            EditRecord(message.message_id, field_name, before, after, message.data["edit_date"])
+            EditRecord(
+                message.message_id,
+                field_name,
+                before,
+                after,
+                message.data["edit_date"],
+                text=message.text,
+                markup=message.data.get("reply_markup"),
+            )
         )
         message.chat.record("edit", message)
 

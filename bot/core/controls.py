@@ -29,6 +29,8 @@ _PHRASES: dict[Control, tuple[str, ...]] = {
     Control.GO: (
         "go", "go on", "start", "begin", "resume", "continue", "carry on", "keep going",
         "unpause", "ready", "im ready", "back", "im back", "lets go", "go ahead",
+        # "ok" / "yes" to "get into position, then start" ("done" is not: done with what?).
+        "ok", "okay", "k", "yes", "yep", "yeah", "sure", "in position", "im in position",
     ),
     Control.SKIP: ("skip", "next", "pass", "move on", "skip it", "next one", "skip this one"),
     Control.STOP: (

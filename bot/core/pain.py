@@ -237,10 +237,3 @@ def streak_days(completed_at: Iterable[datetime], tz: tzinfo, now: datetime) -> 
         streak += 1
         day -= timedelta(days=1)
     return streak
-
-
-def sessions_this_week(completed_at: Iterable[datetime], tz: tzinfo, now: datetime) -> int:
-    """Completed sessions in the person's current calendar week, Monday to Sunday."""
-    today = local_day(now, tz)
-    monday = today - timedelta(days=today.weekday())
-    return sum(1 for moment in completed_at if monday <= local_day(moment, tz) <= today)

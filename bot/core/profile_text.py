@@ -1,14 +1,26 @@
-"""Read where it hurts and an age from what someone typed during onboarding.
+"""Read consent, where it hurts and an age from what someone typed during onboarding.
 
-Buttons are offered, but "lower back", "my neck", "sciatica" or "I'm 45" are understood
-too. Anything that names two places, or no clear age, gives None and the bot asks again.
+Buttons are offered, but "yes, save them", "lower back", "my neck", "sciatica" or "I'm 45"
+are understood too. Anything that names two places, or no clear age, gives None and the bot
+asks again. Consent to store health data must be explicit (UK GDPR art. 9(2)(a); ICO,
+"What is valid consent?"): only plain words of agreement count, never an emoji, a hedge
+("I guess") or a symptom word ("a bit"); a refusal counts however it is put.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.core.answers import Answer, parse_answer
 from content.schema.common import AgeBand, Region
+
+# Every word of a typed consent must be one of these: plain agreement, and polite fillers.
+_CONSENT_WORDS = frozenset(
+    "yes yeah yep yup ya sure ok okay fine agree agreed i do please go ahead save them it "
+    "that s thats of course absolutely definitely you may can alright all right thanks".split()
+)
+_AGREEING = frozenset("yes yeah yep yup ya sure ok okay fine agree agreed ahead course".split())
+_DONT_SAVE = re.compile(r"\b(?:dont|do not|don t|no)\b.*\b(?:save|keep|store)\b")
 
 _REGION_WORDS: tuple[tuple[Region, re.Pattern[str]], ...] = (
     (Region.LOWER_BACK_LEG, re.compile(r"\b(?:sciatica|legs?|thigh|calf)\b")),
@@ -31,6 +43,16 @@ _BANDS = (
     (75, AgeBand.FROM_65_TO_74),
 )
 _UNDER = re.compile(r"\b(?:under|below|less than|younger than)\b")
+
+
+def parse_consent(text: str) -> bool | None:
+    """True for a plain "yes" to storing health data, False for a refusal, else None."""
+    words = re.findall(r"[a-z]+", text.casefold().replace("'", "").replace("’", ""))
+    if _DONT_SAVE.search(" ".join(words)) or parse_answer(text) is Answer.NO:
+        return False
+    if words and set(words) <= _CONSENT_WORDS and set(words) & _AGREEING:
+        return True
+    return None
 
 
 def parse_region(text: str) -> Region | None:

@@ -88,6 +88,11 @@ class User(Base):
     gate_at: Mapped[datetime | None]
     conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
     cleared_by_clinician_at: Mapped[datetime | None]
+    # Set when the bot said "run the safety check again before your next session" (pain
+    # spreading into an arm or leg): /stretch runs the check first if none finished since.
+    check_required_at: Mapped[datetime | None]
+    # Whether the person agreed to have their Telegram first name on the /report PDF.
+    name_on_report: Mapped[bool | None] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     blocked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]

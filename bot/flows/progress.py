@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core import counts, routine
 from bot.core import pain as pain_core
-from bot.core import routine
 from bot.core import triage as triage_core
 from bot.core.schedule import zone_of
 from bot.db.models import (
@@ -62,6 +62,8 @@ CHART_KIND: dict[str, PainKind] = {
     "check_in": "check",
 }
 KNOWN_KINDS = frozenset(kind.value for kind in pain_core.RatingKind)
+# The check's question on how long the pain has lasted (content/triage.yaml).
+DURATION_QUESTION = "pain_over_3_months"
 # Smaller weekly changes are noise on a 0-10 scale read by a person.
 SAME_WITHIN = 0.5
 _TAG = re.compile(r"<[^>]+>")
@@ -86,9 +88,10 @@ class History:
         return not (self.ratings or self.sessions)
 
     @property
-    def completed_at(self) -> list[datetime]:
-        """When each fully done session ended: what "sessions this week" and streaks count."""
-        return [s.ended_at for s in self.sessions if s.status == "completed" and s.ended_at]
+    def session_starts(self) -> list[datetime]:
+        """When each session began: what every "sessions" count and the streak count, so the
+        caption, the chart, the week table and the record agree (a stopped session counts)."""
+        return [s.started_at for s in self.sessions]
 
     def core_ratings(self) -> list[pain_core.Rating]:
         return [
@@ -137,7 +140,7 @@ def weeks_of(history: History, now: datetime) -> tuple[WeekRow, ...]:
     rating fall in the weeks before it.
     """
     averages = pain_core.weekly_averages(history.core_ratings(), history.tz)
-    days = [pain_core.local_day(moment, history.tz) for moment in history.completed_at]
+    days = [pain_core.local_day(moment, history.tz) for moment in history.session_starts]
     if averages:
         first = averages[0].starts
     elif days:
@@ -164,13 +167,14 @@ def _one_decimal(value: float) -> str:
 
 def summary_lines(history: History, now: datetime) -> list[str]:
     """Sessions this week, the streak, and this week's average pain against last week's."""
-    done = history.completed_at
+    weeks = weeks_of(history, now)
     lines = [
+        # This week as the week table and the chart count it (their last row is this week).
+        t("progress.summary.sessions_week", count=weeks[-1].sessions if weeks else 0),
         t(
-            "progress.summary.sessions_week",
-            count=pain_core.sessions_this_week(done, history.tz, now),
+            "progress.summary.streak",
+            days=pain_core.streak_days(history.session_starts, history.tz, now),
         ),
-        t("progress.summary.streak", days=pain_core.streak_days(done, history.tz, now)),
     ]
     averages = pain_core.weekly_averages(history.core_ratings(), history.tz)
     if not averages:
@@ -296,9 +300,23 @@ async def read_report(unit: Unit, name: str | None) -> ReportData | None:
     if history.is_empty and not history.screenings and not history.alerts:
         unit.say(t("progress.report.empty" if unit.stores_data else "progress.report.not_kept"))
         return None
+    if name and unit.user.name_on_report is None:
+        # The Telegram name goes on a record only if the person agrees (asked once).
+        unit.say(
+            t("progress.report.name_question", name=html.escape(name)),
+            [
+                [(t("progress.report.name_yes"), "rp:name:yes")],
+                [(t("progress.report.name_no"), "rp:name:no")],
+            ],
+        )
+        return None
     unit.say(t("progress.report.making"))
     _chat_action(unit, "upload_document")
-    return report_data(history, unit, name)
+    return report_data(history, unit, name if unit.user.name_on_report else None)
+
+
+async def choose_name_on_report(unit: Unit, yes: bool) -> None:
+    unit.user.name_on_report = yes
 
 
 async def send_report(unit: Unit, data: ReportData, pdf: bytes) -> None:
@@ -321,7 +339,19 @@ def report_data(history: History, unit: Unit, name: str | None) -> ReportData:
         points=chart.points,
         hurts=hurt_rows(history),
         weeks=chart.weeks,
+        cleared_at=unit.user.cleared_by_clinician_at if unit.stores_data else None,
+        age_band=unit.user.age_band,
+        pain_over_3_months=_pain_duration(history),
     )
+
+
+def _pain_duration(history: History) -> str | None:
+    """How long the pain has lasted, by the latest answer to the check's 3-month question."""
+    answers = [a for a in history.answers if a.question_id == DURATION_QUESTION]
+    if not answers:
+        return None
+    latest = max(answers, key=lambda a: a.answered_at).answer
+    return {"yes": "more", "no": "less"}.get(latest, "unsure")
 
 
 def triage_rows(history: History) -> tuple[TriageRow, ...]:
@@ -331,12 +361,21 @@ def triage_rows(history: History) -> tuple[TriageRow, ...]:
     for answer in history.answers:
         answers.setdefault(answer.screening_id, []).append(answer)
     rows = []
+    label = {"yes": "progress.pdf.answer_yes", "unsure": "progress.pdf.answer_unsure"}
     for screening in history.screenings:
-        findings = []
-        for answer in answers.get(screening.id, []):
-            label = {"yes": "progress.pdf.answer_yes", "unsure": "progress.pdf.answer_unsure"}
-            if answer.answer in label:
-                findings.append(t(label[answer.answer], question=_question(bank, answer)))
+        # The signs that gave the advice (the findings at its level); the other answers
+        # did not change it, and a GP reads the ones that did.
+        mattered = {
+            question
+            for finding in screening.findings
+            if finding.get("level") == screening.level
+            for question in finding.get("questions", [])
+        }
+        findings = [
+            t(label[answer.answer], question=_question(bank, answer))
+            for answer in answers.get(screening.id, [])
+            if answer.answer in label and answer.question_id in mattered
+        ]
         rows.append(TriageRow(screening.finished_at, screening.level, tuple(findings)))
     for alert in history.alerts:
         reason = f"triage.why_{alert.condition}"
@@ -359,24 +398,40 @@ def _plain(text: str) -> str:
 
 def session_rows(history: History) -> tuple[SessionRow, ...]:
     warm_up = routine.load_library().warm_up.id
-    done: dict[int, set[str]] = {}
-    skipped: dict[int, set[str]] = {}
+    holds: dict[int, list[tuple[str, str]]] = {}
     for step in history.steps:
-        if step.stretch_id != warm_up:
-            into = done if step.outcome == "done" else skipped
-            into.setdefault(step.session_id, set()).add(step.stretch_id)
-    return tuple(
-        SessionRow(
-            started_at=s.started_at,
-            completed=s.status == "completed",
-            stretches_done=len(done.get(s.id, set()) - skipped.get(s.id, set())),
-            stretches_skipped=len(skipped.get(s.id, set())),
-            pain_before=s.pain_before,
-            pain_after=s.pain_after,
-            level=s.level,
+        holds.setdefault(step.session_id, []).append((step.stretch_id, step.outcome))
+    rows = []
+    for s in history.sessions:
+        plan = [step["stretch"] for step in s.plan]
+        count = counts.count_stretches(plan, holds.get(s.id, []), warm_up)
+        rows.append(
+            SessionRow(
+                started_at=s.started_at,
+                completed=s.status == "completed",
+                stretches_done=count.done,
+                stretches_skipped=count.skipped,
+                pain_before=s.pain_before,
+                pain_after=s.pain_after,
+                level=s.level,
+                stretches=_done_names(holds.get(s.id, [])),
+                note=s.note,
+            )
         )
-        for s in history.sessions
-    )
+    return tuple(rows)
+
+
+def _done_names(holds: list[tuple[str, str]]) -> tuple[str, ...]:
+    """What was done, by name (the warm-up too), in the order it was done."""
+    library = routine.load_library()
+    ids = dict.fromkeys(stretch for stretch, outcome in holds if outcome == "done")
+    names = []
+    for stretch in ids:
+        try:
+            names.append(library.stretch(stretch).name)
+        except KeyError:  # a stretch since removed from the content
+            names.append(stretch.replace("_", " "))
+    return tuple(names)
 
 
 def hurt_rows(history: History) -> tuple[HurtRow, ...]:

@@ -386,7 +386,20 @@ async def typed(unit: Unit, text: str) -> bool:
     step = unit.dialog.step
     if step == "time":
         at = schedule.parse_time(text)
-        if at is None:
+        hour = text.strip().rstrip(".")
+        if at is None and hour.isdigit() and 1 <= int(hour) <= 12:
+            # "8": morning or evening? Ask with both, rather than guess or refuse.
+            morning, evening = time(int(hour) % 12), time(int(hour) % 12 + 12)
+            unit.say(
+                t("reminders.time.which_half", hour=int(hour)),
+                [
+                    [
+                        (schedule.format_time(at), f"rm:time:{at.hour:02d}00")
+                        for at in (morning, evening)
+                    ]
+                ],
+            )
+        elif at is None:
             unit.say(t("reminders.time.not_understood"))
         else:
             await choose_time(unit, at)
@@ -405,6 +418,9 @@ async def typed(unit: Unit, text: str) -> bool:
             )
         else:
             unit.say(t("reminders.zone.not_understood"))
+        return True
+    if step == "days_custom" and text.strip(" .!").casefold() in ("done", "ok", "okay", "thats it"):
+        await days_done(unit, None)  # the Done button, typed
         return True
     days = schedule.parse_days(text) if step in ("days", "days_custom") else None
     if days is not None:

@@ -1,26 +1,26 @@
 """A guided stretch session, one message at a time.
 
 /stretch -> gate (triage outcome) -> pain now (0-10) -> for each stretch: its picture with
-the steps as the caption and "Start the hold" -> the movement's animation with the
-countdown as its caption (edited every few seconds) -> the hold ends (a durable timer) ->
-"release" -> rest (timer) -> the next round or side starts by itself -> ... -> pain now ->
-optional note -> summary. The intro says what the session needs (from the poses).
-Pause / Resume, Skip, Stop and "This hurts" are on every step; "This hurts" stops at once.
-Diagram: docs/session.mmd.
+the steps as the caption and "Start the hold" ("Start" for a movement) -> the movement's
+animation with the countdown as its caption (edited every few seconds) -> the hold ends (a
+durable timer) -> "release" -> rest (timer) -> the next round or side starts by itself ->
+... -> pain now -> optional note -> summary. The intro says what the session needs (from the
+poses). Pause / Resume, Skip, Stop and "This hurts" are on every step. Diagram:
+docs/session.mmd.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import counts, progression, routine
 from bot.core import pain as pain_core
-from bot.core import progression, routine
 from bot.core.answers import Answer, parse_answer
 from bot.core.controls import Control, parse_control
 from bot.core.gate import Gate, rescreen_due
@@ -28,7 +28,7 @@ from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
 from bot.flows import triage as triage_flow
 from bot.flows.unit import Keyboard, Unit
-from content.schema.common import Condition, Region
+from content.schema.common import Condition, Level, Region
 from content.schema.texts import t
 
 IDLE_LIMIT = timedelta(hours=1)
@@ -40,6 +40,8 @@ CONTROLLED = frozenset({"ready", "holding", "resting"})
 HURT_PLACES = ("neck", "back", "arm", "leg", "other")
 CAPTION_LIMIT = 1024  # Telegram's, in characters of the caption as shown (tags excluded)
 # What the check left in the dialog data, which a session keeps (without consent, the only copy).
+# Dialog data (carried through every flow, bot/flows/unit.CARRIED): no session before this.
+REST_UNTIL = "rest_until"
 KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
 
 
@@ -63,6 +65,13 @@ def stretch_number(session: StretchSession) -> tuple[int, int]:
     counted = [s for s in order if s != warm_up]
     current = step_of(session)["stretch"]
     return (counted.index(current) + 1 if current in counted else 0), len(counted)
+
+
+def _moving(session: StretchSession) -> bool:
+    """Is the current step a movement kept going (warm-up, cat-camel), not a still hold?"""
+    if session.position >= len(session.plan):
+        return False
+    return routine.load_library().stretch(step_of(session)["stretch"]).movement
 
 
 def step_as_dict(step: routine.Step) -> dict[str, Any]:
@@ -89,7 +98,8 @@ def controls(session: StretchSession) -> Keyboard:
     )
     rows: list[list[tuple[str, str]]] = []
     if session.phase == "ready" and not session.paused:
-        rows.append([(t("session.button.start_hold"), f"ss:start:{ref}")])
+        key = "session.button.start_moving" if _moving(session) else "session.button.start_hold"
+        rows.append([(t(key), f"ss:start:{ref}")])
     rows.append([pause, (t("session.button.skip"), f"ss:skip:{ref}")])
     rows.append(
         [
@@ -157,9 +167,13 @@ async def start(unit: Unit) -> None:
         unit.say(t("session.already_running"))
         await show_current(unit, existing)
         return
+    if (until := unit.dialog.data.get(REST_UNTIL)) and unit.now < datetime.fromisoformat(until):
+        unit.say(t("session.resting_today"))  # "Let's stop for today" after pain of 6+
+        return
     gate, level = triage_flow.current_gate(unit)
     if gate is Gate.SCREEN_FIRST:
-        unit.say(t("session.check_first"))
+        again = triage_flow.check_required(unit)
+        unit.say(t("session.check_again_first" if again else "session.check_first"))
         region, band = triage_flow.profile_of(unit)
         if region is None or band is None:
             await triage_flow.ask_region(unit, then="stretch")
@@ -168,8 +182,7 @@ async def start(unit: Unit) -> None:
         return
     if gate is Gate.BLOCKED:
         assert level is not None
-        unit.say(t(f"triage.outcome_{level.value.lower()}"))
-        unit.say(t("triage.no_stretches_blocked"), triage_flow.blocked_keyboard())
+        triage_flow.say_still_blocked(unit, level)
         return
     if (
         unit.stores_data
@@ -201,7 +214,10 @@ async def begin_after_check(unit: Unit) -> None:
     stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
     conditions = frozenset(Condition(c) for c in stored)
     library = routine.load_library()
-    plan = routine.build_routine(library, region, unit.user.level, conditions)
+    gate, gate_level = triage_flow.current_gate(unit)
+    # "See a GP ... I'll keep to the gentle ones" (triage.outcome_see_gp): the gentlest level.
+    level = 1 if gate is Gate.OPEN_WITH_ADVICE else unit.user.level
+    plan = routine.build_routine(library, region, level, conditions)
     session = StretchSession(
         user_id=unit.user.id,
         started_at=unit.now,
@@ -233,7 +249,8 @@ async def begin_after_check(unit: Unit) -> None:
     unit.say(intro)
     if plan.excluded:
         unit.say(t("session.excluded", count=len(plan.excluded)))
-    if conditions:
+    if conditions and gate_level is Level.CHECK_FIRST:
+        # Only where that was the advice: not after a clinician's clearance, say.
         unit.say(t("session.reminder.check_first"))
     unit.say(t("session.pain_before.question"), pain_keyboard("b", session.id))
 
@@ -343,15 +360,14 @@ def instructions(session: StretchSession) -> str:
         parts.append(t("session.stretch.for_you", modification=step["modification"]))
     if step.get("optional"):
         parts.append(t("session.stretch.optional"))
-    parts.append(t("session.stretch.ready"))
+    parts.append(t("session.movement.ready" if stretch.movement else "session.stretch.ready"))
     return "\n\n".join(parts)
 
 
 def countdown_text(session: StretchSession, seconds: float) -> str:
     """The round and side line (when there is more than one) over "Hold… 12 s left"."""
     step = step_of(session)
-    warm_up = step["stretch"] == routine.load_library().warm_up.id
-    key = "session.warm_up.countdown" if warm_up else "session.hold.countdown"
+    key = "session.movement.countdown" if _moving(session) else "session.hold.countdown"
     countdown = t(key, seconds=max(0, round(seconds)))
     if step.get("side"):
         side = t(f"session.side.{step['side']}")
@@ -363,13 +379,33 @@ def countdown_text(session: StretchSession, seconds: float) -> str:
     return f"{round_line}\n{countdown}"
 
 
-def unclear_hint(session: StretchSession) -> str:
-    """The text key that says what a session waits for, after text that is not it."""
-    if session.phase in PAIN_QUESTIONS:
-        return "session.use_numbers"
-    if session.phase in CONTROLLED:
-        return "session.use_buttons"
-    return "session.use_choices"
+def _in_progress(session: StretchSession) -> str:
+    if session.phase == "resting":
+        return "session.resting_now"
+    return "session.movement.in_progress" if _moving(session) else "session.in_progress"
+
+
+async def point_to_current(unit: Unit, session: StretchSession, answer: str | None = None) -> None:
+    """After text that is not an answer: one short message (after ``answer``, a reply to
+    what was asked) pointing to what is on screen, with its buttons, never the whole
+    stretch card again."""
+    keyboard: Keyboard
+    if session.paused:
+        key, keyboard = "session.paused", controls(session)
+    elif session.phase in CONTROLLED:
+        key = "session.card_above" if session.phase == "ready" else _in_progress(session)
+        keyboard = controls(session)
+    elif session.phase in PAIN_QUESTIONS:
+        key = "session.use_numbers"
+        keyboard = pain_keyboard(PAIN_QUESTIONS[session.phase], session.id)
+    elif session.phase == "hurt_where":
+        key, keyboard = "session.use_choices", hurt_where_keyboard(session.id)
+    elif session.phase == "hurt_choice":
+        key, keyboard = "session.use_choices", hurt_choice_keyboard(session.id)
+    else:
+        await show_current(unit, session)
+        return
+    unit.say(f"{answer}\n\n{t(key)}" if answer else t(key), keyboard)
 
 
 async def show_current(unit: Unit, session: StretchSession) -> None:
@@ -383,12 +419,14 @@ async def show_current(unit: Unit, session: StretchSession) -> None:
         unit.say(t(key), pain_keyboard(PAIN_QUESTIONS[session.phase], session.id))
     elif session.phase == "hurt_where":
         unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
+    elif session.phase == "hurt_choice":
+        unit.say(t("session.use_choices"), hurt_choice_keyboard(session.id))
     elif session.phase == "note":
         unit.say(t("session.note.prompt"), note_keyboard(session.id))
     elif session.paused:
         unit.say(t("session.paused"), controls(session))
     elif session.phase in ("holding", "resting"):
-        unit.say(t("session.in_progress"), controls(session))
+        unit.say(t(_in_progress(session)), controls(session))
     else:
         await show_step(unit, session)
 
@@ -490,10 +528,23 @@ async def skip(unit: Unit, session: StretchSession) -> str | None:
 
 async def stop(unit: Unit, session: StretchSession) -> str | None:
     await _cancel_step_timers(unit, session)
-    session.status, session.paused = "stopped", False
+    if session.phase == "pain_before":  # nothing started: nothing to ask about
+        await _drop_unstarted(unit, session)
+        return None
+    hurt = session.status == "hurt"
+    session.status, session.paused = ("hurt" if hurt else "stopped"), False
     unit.say(t("session.stopped"))
-    await ask_pain_after(unit, session)
+    await after_exercises(unit, session)
     return None
+
+
+async def _drop_unstarted(unit: Unit, session: StretchSession) -> None:
+    """/cancel or Stop before the pain score: no session happened, so none is kept."""
+    await unit.cancel_timers(f"idle:{session.id}")
+    data = unit.dialog.data
+    unit.goto("idle", "", **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+    await unit.session.delete(session)
+    unit.say(t("session.cancelled_before_start"))
 
 
 async def end_early(unit: Unit, session: StretchSession) -> None:
@@ -521,13 +572,20 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
 async def typed_control(unit: Unit, control: Control) -> bool:
     """Typed "pause", "next", "stop" or "go on" during a session do what the buttons do."""
     session = await active_session(unit)
+    if (
+        session is not None
+        and session.phase == "hurt_choice"
+        and control in (Control.GO, Control.STOP)
+    ):
+        await hurt_choice(unit, session.id, "go" if control is Control.GO else "stop")
+        return True
     # Only where the control buttons are shown: not while a pain score or a note is asked.
     if session is None or session.status != "active" or session.phase not in CONTROLLED:
         return False
     await _touch(unit, session)
     if control is Control.GO and not session.paused:
-        if session.phase != "ready":
-            unit.say(t("common.done_button"))
+        if session.phase != "ready":  # "ok" mid-hold: the hold runs on
+            await point_to_current(unit, session)
             return True
         await start_hold(unit, session)
         return True
@@ -577,11 +635,52 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
         ).scalar()
         if rating is not None:
             rating.body_part = place
-    unit.say(t(f"session.hurt.advice.{pain_core.hurt_advice(value).value}"))
-    if place in ("arm", "leg"):
-        unit.say(t("session.hurt.limb"), [[(t("session.button.safety_check"), "go:checkup")]])
-    await ask_pain_after(unit, session)
+    advice = pain_core.hurt_advice(value)
+    spreading = place in ("arm", "leg")  # a reason to stop now, whatever the score
+    if advice is not pain_core.HurtAdvice.STOP and not spreading:
+        # "You can carry on gently" / "skip this stretch": the choice is the person's.
+        session.phase = "hurt_choice"
+        unit.dialog.step = "hurt_choice"
+        unit.say(t(f"session.hurt.advice.{advice.value}"), hurt_choice_keyboard(session.id))
+        return None
+    if advice is pain_core.HurtAdvice.STOP:
+        unit.say(t(f"session.hurt.advice.{advice.value}"))
+        # "Let's stop for today": no session until tomorrow.
+        unit.update_data(**{REST_UNTIL: _tomorrow(unit).isoformat()})
+    if spreading:
+        triage_flow.require_check(unit)  # /stretch runs the check first, as this says
+        unit.say(t("session.hurt.limb"))
+    await after_exercises(unit, session)
     return None
+
+
+def hurt_choice_keyboard(session_id: int) -> Keyboard:
+    return [
+        [(t("session.button.carry_on"), f"hc:{session_id}:go")],
+        [(t("session.button.stop_here"), f"hc:{session_id}:stop")],
+    ]
+
+
+async def hurt_choice(unit: Unit, session_id: int, choice: str) -> str | None:
+    """Carry on gently (the current stretch, from its start button) or stop here."""
+    session = await own_session(unit, session_id)
+    if session is None or session.phase != "hurt_choice":
+        return t("common.stale_button")
+    await _touch(unit, session)
+    if choice == "stop":
+        await after_exercises(unit, session)
+        return None
+    session.status, session.phase, session.paused = "active", "ready", False
+    unit.dialog.step = "ready"
+    unit.say(t("session.carry_on_gently"), controls(session))
+    return None
+
+
+def _tomorrow(unit: Unit) -> datetime:
+    """The start of the person's next local day (UTC when no zone is known)."""
+    zone = zone_of(unit.user.zone_name) if unit.user.zone_name else UTC
+    local = unit.now.astimezone(zone)
+    return datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=zone)
 
 
 def _record_step(unit: Unit, session: StretchSession, outcome: str) -> None:
@@ -607,9 +706,7 @@ async def _cancel_step_timers(unit: Unit, session: StretchSession) -> None:
 
 
 async def _next_stretch(unit: Unit, session: StretchSession) -> None:
-    if session.position < len(session.plan):
-        name = routine.load_library().stretch(step_of(session)["stretch"]).name
-        unit.say(t("session.next", name=html.escape(name)))
+    # No "Next: <name>" first: the card that follows is headed with the name.
     await show_step(unit, session)
 
 
@@ -707,10 +804,23 @@ async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> Non
 
 # --- ending ----------------------------------------------------------------------------------
 async def finish_exercises(unit: Unit, session: StretchSession) -> None:
-    session.status = "completed"
+    # Carried on after "This hurts": finished, but not a comfortable session (progression).
+    session.status = "hurt" if unit.dialog.data.get("hurt_value") is not None else "completed"
     await _cancel_step_timers(unit, session)
     unit.say(t("session.all_done"))
     await ask_pain_after(unit, session)
+
+
+async def after_exercises(unit: Unit, session: StretchSession) -> None:
+    """The pain after, asked once: a "This hurts" score given in this session is it."""
+    hurt = unit.dialog.data.get("hurt_value")
+    if hurt is None or session.status != "hurt":
+        await ask_pain_after(unit, session)
+        return
+    session.pain_after = int(hurt)
+    session.phase = "note"
+    unit.dialog.step = "note"
+    unit.say(t("session.note.prompt"), note_keyboard(session.id))
 
 
 async def ask_pain_after(unit: Unit, session: StretchSession) -> None:
@@ -726,7 +836,7 @@ async def typed_note(unit: Unit, text: str) -> bool:
     # "no", "nothing", "no note" typed is the No note button, not a note saying "no".
     plain = " ".join(text.casefold().strip(" .!").split())
     declined = (
-        plain in ("no note", "no notes")
+        plain in ("no note", "no notes", "done", "all done", "nope thanks")
         or parse_answer(text) is Answer.NO
         or parse_control(text) is Control.SKIP
     )
@@ -740,29 +850,42 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
     await unit.cancel_timers(f"idle:{session.id}")
     if note:
         unit.say(t("session.note.saved"))
-    warm_up = routine.load_library().warm_up.id
-    stretches = [s for s in dict.fromkeys(step["stretch"] for step in session.plan) if s != warm_up]
-    done_ids = {s["stretch"] for s in session.plan[: session.position]}
-    skipped_ids = set(unit.dialog.data.get("skipped", []))
-    done = len([s for s in stretches if s in done_ids and s not in skipped_ids])
-    lines = [t("session.summary", done=done, total=len(stretches), skipped=len(skipped_ids))]
+    count = stretch_count(session, set(unit.dialog.data.get("skipped", [])))
+    lines = [t("session.summary", done=count.done, total=count.total, skipped=count.skipped)]
     before, after = session.pain_before, session.pain_after
     if before is not None and after is not None:
         lines.append(t("session.summary.pain", before=before, after=after))
         key = "pain_lower" if after < before else "pain_same" if after == before else "pain_higher"
         lines.append(t(f"session.summary.{key}"))
     unit.say("\n".join(lines))
+    check_first = triage_flow.check_required(unit)
     unit.idle()
     if unit.stores_data:
         await adapt(unit)
+    keyboard = [
+        [(t("common.menu_reminders"), "go:reminders")],
+        [(t("common.menu_progress"), "go:progress")],
+    ]
+    if check_first:
+        keyboard.insert(0, [(t("session.button.safety_check"), "go:checkup")])
     unit.say(
-        t("session.summary.next") + "\n\n" + t("session.safety_net"),
-        [
-            [(t("common.menu_reminders"), "go:reminders")],
-            [(t("common.menu_progress"), "go:progress")],
-        ],
+        t("session.summary.next_after_check" if check_first else "session.summary.next")
+        + "\n\n"
+        + t("session.safety_net"),
+        keyboard,
     )
     await _forget_unless_kept(unit, session)
+
+
+def stretch_count(session: StretchSession, skipped: set[str]) -> counts.StretchCount:
+    """This session's count, from its plan and position (the same facts as its step rows,
+    which exist only with consent): every hold before the position was done or skipped."""
+    holds = [
+        (step["stretch"], "skipped" if step["stretch"] in skipped else "done")
+        for step in session.plan[: session.position]
+    ]
+    plan = [step["stretch"] for step in session.plan]
+    return counts.count_stretches(plan, holds, routine.load_library().warm_up.id)
 
 
 async def adapt(unit: Unit) -> None:

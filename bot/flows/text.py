@@ -12,7 +12,7 @@ answers it while it waits.
 from __future__ import annotations
 
 from bot import meaning
-from bot.core import answers, controls, profile_text, safety
+from bot.core import answers, controls, faq, profile_text, safety
 from bot.core import meaning as meaning_core
 from bot.core import pain as pain_core
 from bot.db.models import SafetyAlert
@@ -24,6 +24,7 @@ from bot.flows.unit import Unit
 from content.schema.texts import t
 
 LONG_MESSAGE = 1000
+HEARTFELT_WORDS = 15
 
 
 async def on_text(unit: Unit, text: str) -> str | None:
@@ -53,18 +54,26 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
         unit.say(t("common.too_long"))
     elif safety.is_hurt_report(text):
         unit.say(t("session.hurt_outside_session"))
+    elif (known := faq.answer_for(text)) is not None:
+        unit.say(known)
     elif command is None and safety.describes_body(safety.load_bank(), text):
-        unit.say(t("common.symptom_noted"))  # it was read: no "please use the buttons"
+        unit.say(t("common.heard_you"))  # it was read: no "please use the buttons"
     elif command is None:
-        unit.say(t("common.not_understood"))
+        unit.say(t("common.heard_you" if _heartfelt(text) else "common.not_understood"))
     return command
 
 
+def _heartfelt(text: str) -> bool:
+    """A long message in someone's own words: acknowledged, never "use the buttons"."""
+    return len(text.split()) >= HEARTFELT_WORDS
+
+
 async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
-    unit.say(t(f"triage.outcome_{alarm.level.value.lower()}"))
+    unit.say(triage_flow.outcome_text(unit, alarm.level))
     if alarm.for_someone_else:
         unit.say(t("triage.alarm_for_someone_else"))
     unit.say(t("triage.alarm_from_text"))
+    triage_flow.remember_alarm(unit, alarm.condition.value, alarm.level)
     if unit.stores_data:
         unit.session.add(
             SafetyAlert(
@@ -95,9 +104,11 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             await triage_flow.repeat_question(unit)
         elif answer is not None:
             await triage_flow.answer_typed(unit, answer)
-        elif not quiet:
-            if hint:
-                unit.say(t("triage.type_yes_no"))
+        elif not quiet and hint:
+            key = "triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"
+            known = faq.answer_for(text)
+            triage_flow.hint_under_question(unit, f"{known}\n\n{t(key)}" if known else t(key))
+        elif not quiet:  # after an alarm: the question again, plainly, below the advice
             await triage_flow.repeat_question(unit)
         return True
     if flow == "session":
@@ -116,8 +127,8 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             return True
         running = await session_flow.active_session(unit)
         if running is not None and not quiet and hint:
-            unit.say(t(session_flow.unclear_hint(running)))
-            await session_flow.show_current(unit, running)
+            # Answer a simple question, then point to what is on screen: never the card again.
+            await session_flow.point_to_current(unit, running, faq.answer_for(text))
             return True
         return False
     if quiet:
@@ -127,7 +138,10 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
     if flow == "onboarding" and step in ("consent", "region", "age"):
         if not await _typed_profile(unit, step, text) and hint:
             # Say which answer is awaited; someone who wrote about their body hears it was read.
-            if safety.describes_body(safety.load_bank(), text):
+            known = faq.answer_for(text)
+            if known is not None:
+                unit.say(known)
+            elif _heartfelt(text) or safety.describes_body(safety.load_bank(), text):
                 unit.say(t("triage.body_noted"))
             unit.say(t(f"triage.waiting_for_{step}"))
         return True
@@ -137,10 +151,12 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
 async def _typed_profile(unit: Unit, step: str, text: str) -> bool:
     """Consent, where it hurts or an age, typed instead of tapped; False if not understood."""
     if step == "consent":
-        answer = answers.parse_answer(text)
-        if answer in (answers.Answer.YES, answers.Answer.NO):
-            await triage_flow.choose_consent(unit, answer is answers.Answer.YES)
-            return True
+        consent = profile_text.parse_consent(text)
+        if consent is None:  # consent is explicit: "👍" or "I guess" is asked again
+            triage_flow.ask_consent_again(unit, heard=_heartfelt(text))
+        else:
+            await triage_flow.choose_consent(unit, consent)
+        return True
     elif step == "region":
         region = profile_text.parse_region(text)
         if region is not None:

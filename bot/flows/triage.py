@@ -8,16 +8,26 @@ Diagram: docs/triage.mmd.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from bot.core import emergency
+from bot.core import gate as gate_core
 from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
-from bot.db.models import Screening, TriageAnswer
+from bot.db.models import SafetyAlert, Screening, TriageAnswer
 from bot.flows.unit import Keyboard, Unit
+from content.loader import cached
+from content.schema.clearance import ClearanceFile
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
+from content.schema.triage import Question
 
+# An alarm raised this long ago still counts in a check: "this conversation".
+ALARM_MEMORY = timedelta(hours=24)
+ALARMS_CHECKED_AT = "alarms_checked_at"  # dialog data, carried (flows/unit.CARRIED)
 ANSWER_CODES = {"y": core.Answer.YES, "n": core.Answer.NO, "u": core.Answer.UNSURE}
 CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
 
@@ -33,13 +43,21 @@ async def start(unit: Unit) -> None:
         return
     unit.goto("onboarding", "consent")
     unit.say(t("triage.intro"))
-    unit.say(
-        t("triage.consent_question"),
-        [
-            [(t("triage.consent_yes"), "ob:consent:yes")],
-            [(t("triage.consent_no"), "ob:consent:no")],
-        ],
-    )
+    unit.say(t("triage.consent_question"), consent_keyboard())
+
+
+def consent_keyboard() -> Keyboard:
+    return [
+        [(t("triage.consent_yes"), "ob:consent:yes")],
+        [(t("triage.consent_no"), "ob:consent:no")],
+    ]
+
+
+def ask_consent_again(unit: Unit, heard: bool = False) -> None:
+    """A reply to the consent question that is not a plain yes or no: ask again, with buttons
+    (``heard``: a long message in the person's own words, thanked for first)."""
+    thanks = t("triage.thanks_for_telling") + " " if heard else ""
+    unit.say(thanks + t("triage.consent_unclear"), consent_keyboard())
 
 
 async def choose_consent(unit: Unit, given: bool) -> str | None:
@@ -141,16 +159,25 @@ async def ask_next(unit: Unit) -> None:
     unit.update_data(pending=question.id)
     unit.question_asked()
     asked = len(unit.dialog.data["answers"]) + 1
-    unit.say(
-        t("triage.question", number=asked, text=question.text),
+    unit.say(t("triage.question", number=asked, text=question.text), answer_keyboard(question.id))
+
+
+def answer_keyboard(question_id: str) -> Keyboard:
+    return [
         [
-            [
-                (t("triage.answer_yes"), f"tq:{question.id}:y"),
-                (t("triage.answer_no"), f"tq:{question.id}:n"),
-            ],
-            [(t("triage.answer_unsure"), f"tq:{question.id}:u")],
+            (t("triage.answer_yes"), f"tq:{question_id}:y"),
+            (t("triage.answer_no"), f"tq:{question_id}:n"),
         ],
-    )
+        [(t("triage.answer_unsure"), f"tq:{question_id}:u")],
+    ]
+
+
+def hint_under_question(unit: Unit, text: str) -> None:
+    """Text that was no answer: a short hint carrying the question's buttons, not the
+    whole question again (it is just above)."""
+    pending = unit.dialog.data.get("pending")
+    if pending:
+        unit.say(text, answer_keyboard(pending))
 
 
 async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | None:
@@ -160,6 +187,11 @@ async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | Non
     answers = dict(unit.dialog.data["answers"])
     answers[question_id] = answer.value
     unit.update_data(answers=answers, pending=None)
+    rechecking = unit.dialog.data.get("rechecking")
+    if rechecking == question_id:  # the sign of an earlier alarm, asked again: answered
+        condition = core.load_bank().question(question_id).condition.value
+        rechecked = [*unit.dialog.data.get("rechecked", []), condition]
+        unit.update_data(rechecking=None, rechecked=rechecked)
     unit.dialog.version += 1
     await ask_next(unit)
     return None
@@ -179,9 +211,74 @@ async def repeat_question(unit: Unit) -> None:
         await ask_next(unit)
 
 
+# --- alarms raised in this conversation -------------------------------------------------------
+def remember_alarm(unit: Unit, condition: str, level: Level) -> None:
+    """An alarm given in this conversation (stored or not): the check must not forget it."""
+    kept = [a for a in unit.dialog.data.get("alarms", []) if _recent(unit, a)]
+    kept.append({"condition": condition, "level": level.value, "at": unit.now.isoformat()})
+    unit.update_data(alarms=kept)
+
+
+def _recent(unit: Unit, alarm: dict[str, Any]) -> bool:
+    return unit.now - _parse(alarm["at"]) < ALARM_MEMORY
+
+
+async def _alarms(unit: Unit) -> list[dict[str, Any]]:
+    """This conversation's alarms: kept in the dialog (stored or not) and, with consent, the
+    stored ones of the last day (an EMERGENCY answer to a follow-up question, say) since the
+    last check that counted them."""
+    alarms = list(unit.dialog.data.get("alarms", []))
+    if unit.stores_data:
+        checked = unit.dialog.data.get(ALARMS_CHECKED_AT)
+        since = max(
+            unit.now - ALARM_MEMORY, _parse(checked) if checked else unit.now - ALARM_MEMORY
+        )
+        rows = await unit.session.execute(
+            select(SafetyAlert).where(SafetyAlert.user_id == unit.user.id, SafetyAlert.at > since)
+        )
+        alarms += [
+            {"condition": a.condition, "level": a.level, "at": a.at.isoformat()}
+            for a in rows.scalars()
+        ]
+    return alarms
+
+
+async def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
+    """The question for an alarm of this conversation that the answers would clear silently:
+    one above the verdict's level whose sign was not asked again, by name, since."""
+    data = unit.dialog.data
+    bank = core.load_bank()
+    for alarm in await _alarms(unit):
+        level = Level(alarm["level"])
+        if not _recent(unit, alarm) or level.severity <= verdict.level.severity:
+            continue
+        if alarm["condition"] in data.get("rechecked", []):
+            continue
+        asked = [q for q in bank.questions if q.condition.value == alarm["condition"] and q.level]
+        fitting = [q for q in asked if core.applies_to(q, _profile(unit))] or asked
+        best = sorted(fitting, key=lambda q: -q.level.severity if q.level else 0)
+        if best:
+            return best[0]
+    return None
+
+
+def _ask_again(unit: Unit, question: Question) -> None:
+    unit.update_data(pending=question.id, rechecking=question.id)
+    unit.question_asked()
+    unit.say(
+        t("triage.alarm_recheck", topic=question.topic, text=question.text),
+        answer_keyboard(question.id),
+    )
+
+
 async def finish(unit: Unit) -> None:
     bank = core.load_bank()
     verdict = core.evaluate(bank, _profile(unit), _answers(unit))
+    if (again := await _unchecked_alarm(unit, verdict)) is not None:
+        _ask_again(unit, again)  # never clear silently after an alarm
+        return
+    # Each one is now counted in this check's outcome.
+    unit.update_data(alarms=[], **{ALARMS_CHECKED_AT: unit.now.isoformat()})
     data = unit.dialog.data
     if unit.stores_data:
         screening = Screening(
@@ -216,6 +313,7 @@ async def finish(unit: Unit) -> None:
             )
         unit.user.gate_level, unit.user.gate_at = verdict.level.value, unit.now
         unit.user.conditions = sorted(c.value for c in verdict.conditions)
+    unit.user.check_required_at = None  # the check asked for has run (none stored without consent)
     then = data.get("then")
     unit.goto(
         "idle",
@@ -236,7 +334,7 @@ async def finish(unit: Unit) -> None:
 def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
     """The advice, most urgent first; for EMERGENCY the first line says what to do now."""
     level = verdict.level
-    unit.say(t(f"triage.outcome_{level.value.lower()}"))
+    unit.say(outcome_text(unit, level))
     reasons = [f for f in verdict.findings if f.level is level]
     if reasons:
         lines = dict.fromkeys(core.plain_reason(f) for f in reasons)
@@ -244,7 +342,7 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
     if any(f.unsure for f in reasons):
         unit.say(t("triage.unsure_note"))
     if level.blocks_stretching:
-        unit.say(t("triage.no_stretches_blocked"), blocked_keyboard())
+        say_blocked(unit, level)
     else:
         unit.say(
             t("triage.safety_net"),
@@ -255,24 +353,114 @@ def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
         )
 
 
-def blocked_keyboard() -> Keyboard:
-    return [[(t("triage.cleared_button"), "tc:ask")], [(t("common.menu_checkup"), "go:checkup")]]
+def outcome_text(unit: Unit, level: Level) -> str:
+    """The first line of the advice for ``level``: what to do, and for an emergency whom to call."""
+    return t(f"triage.outcome_{level.value.lower()}", numbers=emergency_numbers(unit))
+
+
+def emergency_numbers(unit: Unit) -> str:
+    """The person's own emergency number first, once their time zone is known."""
+    return emergency.numbers_to_call(unit.user.zone_name)
+
+
+def say_blocked(unit: Unit, advised: Level) -> None:
+    """No stretches until a clinician has seen the person; the clearance button only once
+    that could have happened (content/clearance.yaml). ``advised``: the level just given."""
+    checkup = [(t("common.menu_checkup"), "go:checkup")]
+    left = clearance_wait_left(unit, advised)
+    numbers = emergency_numbers(unit)
+    if left is None:
+        unit.say(
+            t("triage.no_stretches_blocked", numbers=numbers),
+            [[(t("triage.cleared_button"), "tc:ask")], checkup],
+        )
+    else:
+        unit.say(t("triage.no_stretches_wait", hours=_hours(left), numbers=numbers), [checkup])
+
+
+def say_still_blocked(unit: Unit, level: Level) -> None:
+    """/stretch while EMERGENCY or URGENT advice stands: one short message, not the advice
+    and the reasons again; for an emergency, the call to act still comes first."""
+    left = clearance_wait_left(unit)
+    head = t(f"triage.still_blocked.{level.value}", numbers=emergency_numbers(unit))
+    checkup = [(t("common.menu_checkup"), "go:checkup")]
+    if left is None:
+        tail = t("triage.still_blocked.can_clear")
+        keyboard = [[(t("triage.cleared_button"), "tc:ask")], checkup]
+    else:
+        tail, keyboard = t("triage.still_blocked.wait", hours=_hours(left)), [checkup]
+    unit.say(f"{head}\n\n{tail}", keyboard)
+
+
+def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta | None:
+    """How long until a clearance can be reported after the blocking advice; None once it can.
+
+    ``advised``: blocking advice being given right now, perhaps before the gate is stored.
+    """
+    _gate, level = current_gate(unit)
+    if advised is not None and (level is None or not level.blocks_stretching):
+        return cached(ClearanceFile, "clearance.yaml").waits[advised].duration
+    if level is None or not level.blocks_stretching:
+        return None
+    if unit.stores_data:
+        since = unit.user.gate_at
+    else:
+        screened = unit.dialog.data.get("screened_at")
+        since = _parse(screened) if screened else None
+    if since is None:
+        return None
+    wait = cached(ClearanceFile, "clearance.yaml").waits[level].duration
+    left = since + wait - unit.now
+    return left if left > timedelta(0) else None
+
+
+def _hours(left: timedelta) -> str:
+    hours = max(1, round(left.total_seconds() / 3600))
+    return t("common.hours_one") if hours == 1 else t("common.hours_many", count=hours)
+
+
+def require_check(unit: Unit) -> None:
+    """The bot said "run the safety check again before your next session": hold it to that."""
+    if unit.stores_data:
+        unit.user.check_required_at = unit.now
+    else:
+        unit.update_data(check_required_at=unit.now.isoformat())
+
+
+def check_required(unit: Unit) -> bool:
+    """A check was asked for ("before your next session") and none has finished since."""
+    return gate_core.check_required(_gate_state(unit)[0])
 
 
 def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
     """The gate from the stored outcome, or, for someone who keeps nothing, this conversation's."""
-    if unit.stores_data:
-        level = Level(unit.user.gate_level) if unit.user.gate_level else None
-        state = GateState(level, unit.user.gate_at, unit.user.cleared_by_clinician_at)
-    else:
-        verdict = unit.dialog.data.get("verdict")
-        level = Level(verdict) if verdict else None
-        screened = unit.dialog.data.get("screened_at")
-        state = GateState(level, _parse(screened) if screened else None, None)
+    state, level = _gate_state(unit)
     return gate(state), level
 
 
+def _gate_state(unit: Unit) -> tuple[GateState, Level | None]:
+    if unit.stores_data:
+        level = Level(unit.user.gate_level) if unit.user.gate_level else None
+        user = unit.user
+        state = GateState(level, user.gate_at, user.cleared_by_clinician_at, user.check_required_at)
+        return state, level
+    data = unit.dialog.data
+    level = Level(data["verdict"]) if data.get("verdict") else None
+    screened, required = data.get("screened_at"), data.get("check_required_at")
+    state = GateState(
+        level,
+        _parse(screened) if screened else None,
+        None,
+        _parse(required) if required else None,
+    )
+    return state, level
+
+
 async def ask_cleared(unit: Unit) -> None:
+    """What did the clinician say? Only once the person could have been seen."""
+    if (left := clearance_wait_left(unit)) is not None:
+        unit.say(t("triage.cleared_too_soon", hours=_hours(left)))
+        return
     unit.say(
         t("triage.cleared_question"),
         [[(t("triage.cleared_yes"), "tc:yes")], [(t("triage.cleared_no"), "tc:no")]],
@@ -283,6 +471,10 @@ async def confirm_cleared(unit: Unit, yes: bool) -> None:
     if not yes:
         unit.say(t("triage.cleared_not_yet"))
         return
+    if (left := clearance_wait_left(unit)) is not None:  # an old or forged button
+        unit.say(t("triage.cleared_too_soon", hours=_hours(left)))
+        return
+    unit.user.level = 1  # "We'll start gently" (triage.cleared_recorded)
     if unit.stores_data:
         unit.user.cleared_by_clinician_at = unit.now
     else:

@@ -22,6 +22,10 @@ Button = tuple[str, str]  # (label, callback data)
 # Built once (building costs SQLAlchemy about as much as running it): see bot.runtime.
 TIMER_BY_KEY = select(Timer).where(Timer.key == bindparam("key"))
 Keyboard = Sequence[Sequence[Button]]
+# Dialog data kept through every change of flow: red flags raised in this conversation,
+# which the check asks about again, by name, before it may clear anyone (flows/triage.py).
+# And "rest until tomorrow" after "Let's stop for today" (flows/session.py).
+CARRIED = ("alarms", "alarms_checked_at", "rest_until")
 
 
 def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:
@@ -185,8 +189,10 @@ class Unit:
 
     # --- dialog state -------------------------------------------------------------
     def goto(self, flow: str, step: str = "", **data: Any) -> None:
-        """Move the person's dialog to ``flow``/``step`` with fresh ``data``."""
-        self.dialog.flow, self.dialog.step, self.dialog.data = flow, step, dict(data)
+        """Move the person's dialog to ``flow``/``step`` with fresh ``data`` (and CARRIED)."""
+        carried = {key: self.dialog.data[key] for key in CARRIED if key in self.dialog.data}
+        self.dialog.flow, self.dialog.step = flow, step
+        self.dialog.data = {**carried, **data}
         self.dialog.version += 1
         self.dialog.updated_at = self.now
 

@@ -24,6 +24,7 @@ from content.schema.texts import t
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150  # 1080 x 1350 px
 BASE_FONT_PT = 14
@@ -50,9 +51,12 @@ AVERAGE_COLOUR = "#000000"
 BAR_COLOUR = "#56B4E9"
 GRID_COLOUR = "#DDDDDD"
 
-MIN_SPAN = timedelta(days=7)  # shorter spans would make the date axis tick in hours
+BAR_GAP = timedelta(days=1)  # between one week's bar and the next
+MIN_SPAN = timedelta(days=3)  # shorter spans would make the date axis tick in hours
 MAX_TICKS = 5
 CROWDED = 60  # points; beyond this, smaller markers so they don't merge into a band
+# Sideways shift of each kind's markers, in inches (about 6 px at 150 dpi for 0.04).
+KIND_SHIFT_IN: dict[PainKind, float] = {"before": -0.05, "after": 0.05, "check": 0.0, "hurt": 0.0}
 
 
 def render_progress_png(data: ProgressData) -> bytes:
@@ -62,6 +66,14 @@ def render_progress_png(data: ProgressData) -> bytes:
 
 
 def _draw(data: ProgressData) -> bytes:
+    fig = draw_figure(data)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+def draw_figure(data: ProgressData) -> Figure:
+    """The chart as a matplotlib Figure (tests read its axes); call under ``_DRAWING``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -72,13 +84,10 @@ def _draw(data: ProgressData) -> bytes:
 
     weeks = sorted(data.weeks, key=lambda week: week.week_start)
     _draw_pain(pain_ax, data.points, weeks, data.zone)
-    _draw_sessions(sessions_ax, weeks)
+    _draw_sessions(sessions_ax, weeks, _latest(data.points, weeks, data.zone))
     week_start_day = weeks[0].week_start.weekday() if weeks else 0  # Monday without weeks
     _set_time_axis(sessions_ax, _times_shown(data.points, weeks, data.zone), week_start_day)
-
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
-    return out.getvalue()
+    return fig
 
 
 def _on_axis(moments: Sequence[datetime]) -> list[float]:
@@ -88,16 +97,34 @@ def _on_axis(moments: Sequence[datetime]) -> list[float]:
     return [float(date2num(moment)) for moment in moments]
 
 
-def _week_middle(week: WeekRow) -> datetime:
-    """Weekly values sit in the middle of their week, between that week's points."""
-    return datetime.combine(week.week_start, time()) + timedelta(days=3.5)
+def _week_middle(week: WeekRow, latest: datetime | None = None) -> datetime:
+    """Weekly values sit in the middle of their week, or, in a week still going on, midway
+    to the latest thing shown: never in the future."""
+    start = datetime.combine(week.week_start, time())
+    end = start + timedelta(days=7)
+    if latest is not None and start <= latest < end:
+        end = latest
+    return start + (end - start) / 2
+
+
+def _latest(points: Sequence[PainPoint], weeks: Sequence[WeekRow], zone: str) -> datetime | None:
+    """The last moment with data: the last point, else the start of the last week."""
+    if points:
+        return max(local_wall_time(point.at, zone) for point in points)
+    return datetime.combine(weeks[-1].week_start, time()) + timedelta(days=1) if weeks else None
 
 
 def _draw_pain(ax: Axes, points: Sequence[PainPoint], weeks: Sequence[WeekRow], zone: str) -> None:
+    from matplotlib.transforms import ScaledTranslation
+
+    latest = _latest(points, weeks, zone)
     for kind, style in PAIN_STYLES.items():
         mine = [point for point in points if point.kind == kind]
         if not mine:
             continue  # a legend entry for something never recorded is clutter
+        # Each kind a little to its side, so a before and an after of the same score at
+        # the same time both stay visible (a shift in inches, whatever the time span).
+        shift = ScaledTranslation(KIND_SHIFT_IN[kind], 0, ax.figure.dpi_scale_trans)
         ax.scatter(
             _on_axis([local_wall_time(point.at, zone) for point in mine]),
             [point.value for point in mine],
@@ -108,12 +135,13 @@ def _draw_pain(ax: Axes, points: Sequence[PainPoint], weeks: Sequence[WeekRow], 
             linewidths=0.8,
             label=t(style.label_key),
             zorder=3,
+            transform=ax.transData + shift,
         )
     averaged = [week for week in weeks if week.average is not None]
     if averaged:
         # NaN for weeks without scores breaks the line instead of bridging the gap.
         ax.plot(
-            _on_axis([_week_middle(week) for week in weeks]),
+            _on_axis([_week_middle(week, latest) for week in weeks]),
             [week.average if week.average is not None else float("nan") for week in weeks],
             color=AVERAGE_COLOUR,
             linewidth=3,
@@ -140,14 +168,18 @@ def _draw_pain(ax: Axes, points: Sequence[PainPoint], weeks: Sequence[WeekRow], 
     _tidy(ax)
 
 
-def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow]) -> None:
+def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow], latest: datetime | None) -> None:
     from matplotlib.ticker import MaxNLocator
 
     if any(week.sessions for week in weeks):
+        # Each bar spans its week (a day's gap between weeks), the current one only up to
+        # the latest data: no bar reaches into the future.
+        widths = [_bar_days(week, latest) for week in weeks]
         ax.bar(
-            _on_axis([_week_middle(week) for week in weeks]),
+            _on_axis([datetime.combine(w.week_start, time()) + BAR_GAP / 2 for w in weeks]),
             [week.sessions for week in weeks],
-            width=6,  # days; a gap between weeks
+            width=widths,
+            align="edge",
             color=BAR_COLOUR,
             zorder=3,
         )
@@ -159,13 +191,24 @@ def _draw_sessions(ax: Axes, weeks: Sequence[WeekRow]) -> None:
     _tidy(ax)
 
 
+def _bar_days(week: WeekRow, latest: datetime | None) -> float:
+    """A bar's width in days: its week less a day's gap, a current week's only so far."""
+    half = _week_middle(week, latest) - datetime.combine(week.week_start, time())
+    days = (2 * half - BAR_GAP).total_seconds() / 86400
+    return max(0.8, min(6.0, days))
+
+
 def _times_shown(
     points: Sequence[PainPoint], weeks: Sequence[WeekRow], zone: str
 ) -> list[datetime]:
+    """Every point, and every week from its start to its end (the current week to the latest
+    data only): the axis never runs on into days that have not happened."""
     shown = [local_wall_time(point.at, zone) for point in points]
+    latest = _latest(points, weeks, zone)
     for week in weeks:
         start = datetime.combine(week.week_start, time())
-        shown += [start, start + timedelta(days=7)]
+        middle = _week_middle(week, latest)
+        shown += [start, middle + (middle - start)]
     return shown
 
 
@@ -177,9 +220,8 @@ def _set_time_axis(ax: Axes, shown: Sequence[datetime], week_start_day: int) -> 
         ax.set_xticks([])
         return
     first, last = min(shown), max(shown)
-    if last - first < MIN_SPAN:
-        middle = first + (last - first) / 2
-        first, last = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
+    if last - first < MIN_SPAN:  # widened into the past, never into the future
+        first = last - MIN_SPAN
     pad = (last - first) * 0.04
     ax.set_xlim(*_on_axis([first - pad, last + pad]))
     # At most ~5 ticks: a 14 pt date label is wide on a phone.

@@ -52,6 +52,8 @@ class SessionRow:
     pain_before: int | None
     pain_after: int | None
     level: int
+    stretches: tuple[str, ...] = ()  # the names of the stretches done, in order
+    note: str | None = None  # the person's own note about the session
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ class ReportData:
     points: tuple[PainPoint, ...]
     hurts: tuple[HurtRow, ...]
     weeks: tuple[WeekRow, ...]
+    # When the person said a clinician had cleared them to exercise (after EMERGENCY/URGENT).
+    cleared_at: datetime | None = None
+    age_band: str | None = None  # an ``AgeBand`` value
+    # "more" / "less" than 3 months, from the latest check that asked; None if none did.
+    pain_over_3_months: str | None = None
 
     @property
     def progress(self) -> ProgressData:

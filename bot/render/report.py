@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from bot.render.chart import render_progress_png
 from bot.render.model import HurtRow, ReportData, SessionRow, TriageRow, WeekRow, local_wall_time
-from content.schema.texts import t, texts
+from content.schema.texts import t, texts, tn
 
 MAX_PAGES = 2
 # Free text longer than this is cut, so one entry can't eat a page.
@@ -35,7 +35,8 @@ MAX_SHORT_CHARS = 60  # names, body parts
 # Millimetres, on A4 (210 x 297).
 MARGIN = 15
 LINE = 5.0
-CHART_WIDTH = 78  # the PNG is 4:5, so this is ~98 mm tall
+CHART_WIDTH = 100  # the PNG is 4:5, so this is 125 mm tall: its labels read at 8 pt or more
+MIN_LAST_PAGE = 30  # mm of content a second page must hold
 
 TITLE_PT, HEADING_PT, BODY_PT, TABLE_PT, SMALL_PT = 17, 12.5, 10, 9, 8
 HEADER_FILL = (225, 232, 240)
@@ -73,7 +74,9 @@ def render_report_pdf(data: ReportData) -> bytes:
     fonts = _unicode_fonts()
     for limits in LIMITS_TO_TRY:
         writer = _lay_out(data, chart, limits, fonts)
-        if writer.pdf.pages_count <= MAX_PAGES:
+        pages = writer.pdf.pages_count
+        # A last page with a line or two on it reads as a mistake: show fewer rows instead.
+        if pages <= MAX_PAGES and (pages == 1 or writer.pdf.get_y() >= MARGIN + MIN_LAST_PAGE):
             break
     writer.add_footers()
     return bytes(writer.pdf.output())
@@ -218,6 +221,7 @@ def _lay_out(
     _write_triage(writer, data.triage, limits)
     _write_chart(writer, chart)
     _write_sessions(writer, data.sessions, limits.sessions)
+    _write_session_details(writer, data.sessions, limits.sessions)
     _write_weeks(writer, data.weeks, limits.weeks)
     _write_hurts(writer, data.hurts, limits.hurts)
     return writer
@@ -245,7 +249,13 @@ def _write_header(writer: RecordWriter) -> None:
     if data.name:
         writer.paragraph(t("progress.pdf.name", name=_shortened(data.name, MAX_SHORT_CHARS)))
     writer.paragraph(t("progress.pdf.region", region=_region(data.region)))
+    if data.age_band:
+        writer.paragraph(t("progress.pdf.age", band=t(f"triage.age_{data.age_band}")))
+    if data.pain_over_3_months:
+        writer.paragraph(t(f"progress.pdf.duration.{data.pain_over_3_months}"))
     writer.paragraph(t("progress.pdf.programme_level", level=data.level))
+    if data.cleared_at is not None:
+        writer.paragraph(t("progress.pdf.cleared", when=writer.when(data.cleared_at)))
 
 
 def _write_triage(writer: RecordWriter, checks: Sequence[TriageRow], limits: RowLimits) -> None:
@@ -284,9 +294,9 @@ def _write_sessions(writer: RecordWriter, sessions: Sequence[SessionRow], limit:
     writer.paragraph(
         t(
             "progress.pdf.sessions_summary",
-            started=len(sessions),
+            started=tn("progress.pdf.sessions", len(sessions)),
             finished=sum(session.completed for session in sessions),
-            done=sum(session.stretches_done for session in sessions),
+            done=tn("progress.pdf.stretches", sum(session.stretches_done for session in sessions)),
             skipped=sum(session.stretches_skipped for session in sessions),
         )
     )
@@ -312,6 +322,25 @@ def _write_sessions(writer: RecordWriter, sessions: Sequence[SessionRow], limit:
                 for session in shown
             ],
         )
+    writer.left_out(left)
+
+
+def _write_session_details(
+    writer: RecordWriter, sessions: Sequence[SessionRow], limit: int
+) -> None:
+    """Which stretches each session did, and the person's own note about it."""
+    told = [s for s in sessions if s.stretches or s.note]
+    shown, left = _newest(told, limit, key=lambda session: session.started_at)
+    if not shown:
+        return
+    writer.heading(t("progress.pdf.session_details_heading"))
+    for session in shown:
+        names = ", ".join(session.stretches) or t("progress.pdf.no_stretches")
+        writer.paragraph(
+            t("progress.pdf.session_detail", when=writer.when(session.started_at), stretches=names)
+        )
+        if session.note:
+            writer.paragraph(t("progress.pdf.session_note", note=_shortened(session.note)))
     writer.left_out(left)
 
 

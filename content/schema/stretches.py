@@ -79,6 +79,9 @@ class Stretch(Strict):
     position: Position
     spine: tuple[SpineMovement, ...] = ()
     two_sided: bool = Field(description="done once per side: each rep holds left, then right")
+    # A movement (the warm-up march, cat-camel) is kept going for its time, not held still:
+    # its button says "Start", not "Start the hold".
+    movement: bool = False
     steps: tuple[Text, ...] = Field(min_length=2)
     feel: Text
     cautions: tuple[Text, ...] = ()

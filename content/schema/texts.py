@@ -42,3 +42,8 @@ def t(key: str, **values: object) -> str:
     """The text for ``key`` with ``{placeholders}`` filled in."""
     template = texts()[key]
     return template.format(**values) if values else template
+
+
+def tn(key: str, count: int, **values: object) -> str:
+    """``key.one`` for a count of 1, else ``key.many``, with ``{count}`` filled in."""
+    return t(f"{key}.one" if count == 1 else f"{key}.many", count=count, **values)

@@ -16,7 +16,6 @@ from bot.core.pain import (
     hurt_advice,
     parse_pain,
     rise_against_baseline,
-    sessions_this_week,
     streak_days,
     trend,
     weekly_averages,
@@ -214,17 +213,6 @@ NOW = at(date(2025, 3, 31), 8, 0)  # Monday morning, just after the clock change
 )
 def test_streak_days(sessions: list[datetime], streak: int) -> None:
     assert streak_days(sessions, BERLIN, NOW) == streak
-
-
-def test_sessions_this_week_counts_from_local_monday() -> None:
-    now = at(date(2025, 4, 2), 20, 0)  # Wednesday
-    done = [
-        at(date(2025, 3, 30), 23, 30),  # last Sunday
-        at(date(2025, 3, 31), 0, 30),  # Monday, although still Sunday in UTC
-        at(date(2025, 4, 2), 7, 0),
-    ]
-    assert sessions_this_week(done, BERLIN, now) == 2
-    assert sessions_this_week(done, ZoneInfo("UTC"), now) == 1
 
 
 # --- The hurt traffic light ---------------------------------------------------------------------

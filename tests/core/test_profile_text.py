@@ -43,3 +43,15 @@ def test_a_typed_age_gives_its_band(text: str, band: AgeBand) -> None:
 @pytest.mark.parametrize("text", ["", "old enough", "45 or 55", "1990", "2", "40 50 60"])
 def test_no_clear_age_is_asked_again(text: str) -> None:
     assert parse_age_band(text) is None
+
+
+def test_only_plain_words_of_agreement_are_consent() -> None:
+    from bot.core.profile_text import parse_consent
+
+    assert [parse_consent(t) for t in ("yes", "Yes, save them", "ok", "sure, go ahead")] == [
+        True
+    ] * 4
+    assert [parse_consent(t) for t in ("no", "nope", "don't save anything")] == [False] * 3
+    assert [parse_consent(t) for t in ("👍", "✅", "i guess", "a bit", "yes but only some")] == [
+        None
+    ] * 5

@@ -235,14 +235,7 @@ def test_record_shows_region_level_safety_checks_sessions_and_hurts(
     assert one_line(t("progress.pdf.outcome.CHECK_FIRST")) in text
     assert "Has osteoporosis" in text
     finished = sum(session.completed for session in SESSIONS)
-    summary = t(
-        "progress.pdf.sessions_summary",
-        started=10,
-        finished=finished,
-        done=60,
-        skipped=5,
-    )
-    assert one_line(summary) in text
+    assert f"10 sessions started, {finished} finished. 60 stretches done, 5 skipped." in text
     assert "left hip" in text
     assert "sharp when I bent forward" in text
     assert "4.5" in text  # the second week's average
@@ -390,3 +383,27 @@ def test_no_data_suggests_a_session_and_worse_offers_a_safety_recheck() -> None:
     assert "/checkup" in worse
     assert "GP" in worse  # where to go if it keeps getting worse
     assert "not a medical assessment" in t("progress.report.caption")
+
+
+def test_one_session_gives_no_future_days_and_coinciding_scores_both_show() -> None:
+    from matplotlib.dates import date2num
+
+    from bot.render.chart import draw_figure
+
+    # A Wednesday morning, in the week starting Monday: before 5, after 5, same minute.
+    at = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+    data = ProgressData(
+        "UTC",
+        (PainPoint(at, 5, "before"), PainPoint(at, 5, "after")),
+        (WeekRow(date(2025, 3, 3), 5.0, 1),),
+    )
+    fig = draw_figure(data)
+    pain_ax = fig.axes[0]
+    latest = date2num(at.replace(tzinfo=None))
+    assert pain_ax.get_xlim()[1] - latest < 0.5, "the axis ends with the session, not a week on"
+    [average] = pain_ax.get_lines()
+    assert max(average.get_xdata()) <= latest, "the weekly dot is not in the future"
+    before, after = pain_ax.collections[:2]
+    xs = [c.get_offset_transform().transform((latest, 5))[0] for c in (before, after)]
+    assert abs(xs[0] - xs[1]) >= 10, "the same score at the same time stays visible twice"
+    assert "pain before a session" in average.get_label()

@@ -385,7 +385,6 @@ REQUIRED_TEXTS = {
     "session.hold.countdown": {"seconds"},
     "session.release": set(),
     "session.rest": {"seconds"},
-    "session.next": {"name"},
     "session.paused": set(),
     "session.resumed": set(),
     "session.skipped": set(),

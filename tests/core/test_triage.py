@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.emergency import numbers_to_call
 from bot.core.triage import (
     Answer,
     Profile,
@@ -28,7 +29,7 @@ from bot.core.triage import (
 )
 from content.loader import CONTENT_DIR, ContentError, load_file
 from content.schema.common import AgeBand, Level, Region
-from content.schema.texts import texts
+from content.schema.texts import t, texts
 from content.schema.triage import (
     QUESTION_MAX_CHARS,
     Question,
@@ -557,7 +558,7 @@ def _reasons(profile: Profile, answers: Mapping[str, Answer]) -> list[str]:
 
 
 def test_emergency_outcome_says_what_to_do_now_and_why_in_its_first_message() -> None:
-    first = texts()["triage.outcome_emergency"]
+    first = t("triage.outcome_emergency", numbers=numbers_to_call(None))
     for words in ("999", "112", "911", "emergency department", "now", "within hours"):
         assert words in first
     assert first.index("999") < first.index("within hours"), "the action comes before the why"
@@ -574,6 +575,22 @@ def test_emergency_outcome_says_what_to_do_now_and_why_in_its_first_message() ->
 )
 def test_each_outcome_opens_with_its_action(level: Level, action: str) -> None:
     assert action in texts()[f"triage.outcome_{level.value.lower()}"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "first"),
+    [
+        ("Europe/London", "999"),
+        ("Europe/Berlin", "112"),
+        ("America/Chicago", "911"),
+        ("Australia/Sydney", "000"),
+        ("Pacific/Auckland", "111"),
+        ("UTC+05:30", "999 (UK), 112 (Europe) or 911"),  # no place: the usual list
+    ],
+)
+def test_the_emergency_advice_gives_the_persons_own_number_first(zone: str, first: str) -> None:
+    advice = t("triage.outcome_emergency", numbers=numbers_to_call(zone))
+    assert advice.index(first) == advice.index("call ") + len("call ")
 
 
 def test_a_reason_explains_the_sign_in_plain_words() -> None:
@@ -610,7 +627,7 @@ def test_the_safety_net_says_when_to_stop_and_when_to_see_a_gp() -> None:
 
 
 def test_a_blocked_outcome_says_hold_off_and_how_to_escalate() -> None:
-    blocked = texts()["triage.no_stretches_blocked"]
+    blocked = t("triage.no_stretches_blocked", numbers=numbers_to_call(None))
     assert "hold off" in blocked and "999" in blocked
 
 

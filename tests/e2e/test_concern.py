@@ -94,7 +94,8 @@ async def test_yes_mid_session_gives_the_emergency_advice_and_stops_it(
     asked = await _concern_question(user)
     await user.press(asked, callback_data=f"sq:{CHECKLIST}:y")
     advice = await user.wait_for(_is_emergency)
-    await user.wait_for(has_button("tc:ask"))  # no stretches until a clinician clears them
+    held = await user.wait_for("hold off")  # no stretches until a clinician has seen them,
+    assert not has_button("tc:")(held)  # and no clearance seconds after (clearance.yaml)
     [session] = await rows(harness, StretchSession, user_id=8102)
     assert session.status == "stopped"
     [person] = await rows(harness, User, id=8102)

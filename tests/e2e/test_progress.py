@@ -25,6 +25,7 @@ from bot.db.models import (
     User,
 )
 from tests.e2e.conftest import Harness
+from tests.e2e.helpers import has_button
 
 # Pain before each session, week by week (two sessions a week), and how far after it dropped.
 IMPROVED = ((7, 7), (4, 4), (4, 4))
@@ -146,7 +147,7 @@ async def add_screening(harness: Harness, user_id: int, now: datetime, yes_to: s
             region="lower_back",
             age_band="16_49",
             level="SEE_GP",
-            findings=[],
+            findings=[{"condition": "cancer", "level": "SEE_GP", "questions": [yes_to]}],
         )
         db.add(screening)
         await db.flush()
@@ -185,7 +186,7 @@ async def test_progress_sends_a_phone_sized_chart_with_the_week_in_numbers(
     assert "Sessions this week:" in caption
     assert "Days in a row with a session:" in caption
     # This week's two scores were 4 and 4, like last week's.
-    assert "Average pain this week: 4.0 out of 10" in caption
+    assert "Average pain before a session this week: 4.0 out of 10" in caption
     assert "About the same as last week" in caption
 
 
@@ -201,7 +202,7 @@ async def test_flat_weeks_are_called_unchanged_not_improved(harness: Harness) ->
     chart, said = await progress_of(harness, 1001)
     assert "about the same as before" in said[0]
     assert all("come down" not in text for text in said)
-    assert "Average pain this week: 5.5 out of 10" in chart.text
+    assert "Average pain before a session this week: 5.5 out of 10" in chart.text
     assert "That's 0.5 points lower than last week" in chart.text
 
 
@@ -256,6 +257,9 @@ async def test_report_is_a_titled_pdf_with_the_persons_numbers(harness: Harness)
         )
     user = harness.user(1001, first_name="Ann")
     await user.send("/report")
+    asked = await user.next_message()
+    assert "Shall I put your first name, Ann, on the record?" in asked.text
+    await user.press(asked, callback_data="rp:name:yes")
     assert "Putting your record together" in (await user.next_message()).text
     record = await user.next_message(timeout=20)
     assert is_document(record), record
@@ -277,6 +281,7 @@ async def test_report_is_a_titled_pdf_with_the_persons_numbers(harness: Harness)
 async def report_text(harness: Harness, user_id: int) -> str:
     user = harness.user(user_id)
     await user.send("/report")
+    await user.press(await user.wait_for(has_button("rp:name:")), callback_data="rp:name:no")
     record = await user.wait_for(is_document, timeout=20)
     pdf = pypdf.PdfReader(io.BytesIO(harness.emulator.files.of_message(record)))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in pdf.pages)

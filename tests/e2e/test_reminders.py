@@ -157,8 +157,8 @@ async def test_a_reminder_set_in_the_chat_arrives_at_the_chosen_time(
     await user.send("/reminders")
     times = await user.wait_for(has_button("rm:time:"))
     assert [b["text"] for row in times.inline_keyboard for b in row][:2] == ["07:00", "08:00"]
-    await user.send("7")  # morning or evening? asked again rather than guessed
-    await user.wait_for("couldn't read that as a time")
+    await user.send("7")  # morning or evening? asked, with both as buttons, not guessed
+    await user.wait_for("7 in the morning or in the evening")
     await user.send("6.45 pm")
     days = await user.wait_for(has_button("rm:days:"))
     await user.press(days, callback_data="rm:days:weekdays")

@@ -123,7 +123,7 @@ async def test_this_hurts_answered_by_typing_the_score_and_the_place(harness: Ha
     await user.send("6")
     await user.wait_for(has_button("hw:"))
     await user.send("down my leg")
-    await user.wait_for(has_button("go:checkup"))  # spreading into a limb: the check again
+    await user.wait_for("safety check again")  # spreading into a limb: the check again
     [hurt] = [r for r in await rows(harness, PainRating, user_id=2013) if r.kind == "hurt"]
     assert (hurt.value, hurt.body_part) == (6, "leg")
 
@@ -184,8 +184,8 @@ async def test_text_that_is_no_score_is_told_to_give_a_number(harness: Harness) 
     await user.send("/stretch")
     await user.wait_for(has_button("pn:b:"))
     await user.send("not too bad")
-    await user.wait_for("tap a number from 0 to 10")
-    await user.wait_for(has_button("pn:b:"))
+    hint = await user.wait_for("tap a number from 0 to 10")
+    assert has_button("pn:b:")(hint), "one message: the hint with the numbers"
 
 
 @pytest.mark.parametrize(

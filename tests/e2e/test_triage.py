@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -130,6 +131,7 @@ async def test_urgent_answer_refuses_stretching_until_a_clinician_clears_it(
     await answer_rest_no(user)  # URGENT does not stop the questions; the advice comes after
     [advice] = [m for m in user.messages() if "doctor today" in m.text.lower()]
     assert not any(word in advice.text.lower() for word in ("999", "911"))
+    harness.shift_clock(timedelta(hours=3))  # a clearance is believable once seen (clearance.yaml)
     await user.send("/stretch")
     blocked = await user.wait_for(has_button("tc:ask"))
     assert not any(has_button("pn:b:")(m) for m in user.messages())
