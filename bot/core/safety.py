@@ -304,13 +304,18 @@ def _negated_further_back(phrases: CompiledPhrases, found: re.Match[str], words:
     return bool(phrases.negation.search(" ".join(window[-phrases.concern_negation_window :])))
 
 
+REASSURANCE_REACH = 5  # words after a topic that a "fine" may still be about
+
+
 def _reassured(phrases: CompiledPhrases, found: re.Match[str], words: str) -> bool:
     if phrases.reassurance is None:
         return False
     end = words.find("|", found.end())
-    # Only after the topic starts: "bladder is fine", "both legs are fine", or the first
-    # words of the next clause, as in a list: "bladder: fine".
-    rest_of_clause = words[found.start() : end if end >= 0 else len(words)]
+    # Only after the topic starts, and close to it: "bladder is fine", "both legs are fine",
+    # or the first words of the next clause, as in a list: "bladder: fine". Not a "fine"
+    # further on about something else ("... and the surgeon said gentle movement is fine").
+    after = words[found.end() : end if end >= 0 else len(words)].split()
+    rest_of_clause = " ".join([found.group(0), *after[:REASSURANCE_REACH]])
     next_words = " ".join(words[end + 1 :].split()[:2]) if end >= 0 else ""
     if not phrases.reassurance.search(f"{rest_of_clause} {next_words}"):
         return False

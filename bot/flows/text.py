@@ -134,6 +134,8 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
     if quiet:
         return False
     if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
+        if hint and safety.describes_body(safety.load_bank(), text):
+            unit.say(t("triage.body_noted"))  # read, then what the set-up waits for
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
         if not await _typed_profile(unit, step, text) and hint:

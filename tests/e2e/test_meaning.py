@@ -97,11 +97,13 @@ async def test_a_message_about_the_body_while_a_tap_is_awaited_is_acknowledged(
     """Not "please choose one of the buttons": it was read, and this is what is awaited."""
     user = harness.user(8804)
     await user.send("/start")
-    await user.wait_for(has_button("ob:consent:"))
+    consent = await user.wait_for(has_button("ob:consent:"))
+    await user.press(consent, callback_data="ob:consent:yes")
+    await user.wait_for(has_button("ob:region:"))
     await user.send("honestly my back has been stiff and sore for weeks, I'm fed up with it")
     await user.wait_for(t("triage.body_noted").split(".")[0])
-    waiting = await user.wait_for(lambda m: "waiting for your answer" in m.text)
-    assert "save" in waiting.text.lower()
+    waiting = await user.wait_for(lambda m: "waiting for where your pain is" in m.text)
+    assert "Lower back" in waiting.text
     assert not any("choose one of the buttons" in m.text for m in user.messages())
 
 
@@ -115,3 +117,15 @@ async def test_a_red_flag_topic_while_a_tap_is_awaited_gets_its_question_at_once
     asked = await user.wait_for(has_button("sq:"))
     assert "bladder" in asked.text.lower() or "peeing" in asked.text.lower()
     assert not any("choose one of the buttons" in m.text for m in user.messages())
+
+
+async def test_a_message_about_the_body_while_setting_a_reminder_is_acknowledged(
+    harness: Harness,
+) -> None:
+    user = harness.user(8806)
+    await seed_person(harness, 8806)
+    await user.send("/reminders")
+    await user.wait_for(has_button("rm:time:"))
+    await user.send("my neck is so stiff today, sitting at the desk all day")
+    await user.wait_for(t("triage.body_noted").split(".")[0])
+    await user.wait_for(t("reminders.time.not_understood").split(".")[0])
