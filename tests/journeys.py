@@ -107,8 +107,12 @@ class Recorder:
             text = _original_text(message)
             self.said.append(text)
             self.lines.append(f"🤖 {_markdown(text)}\n")
-            if "photo" in message.data or "document" in message.data:
-                self.lines.append("   📎 *a file: the chart or the PDF record*\n")
+            if "animation" in message.data:
+                self.lines.append("   🎞️ *an animation of the movement (its caption is above)*\n")
+            elif "photo" in message.data:
+                self.lines.append("   🖼️ *a picture (its caption is above)*\n")
+            elif "document" in message.data:
+                self.lines.append("   📎 *a file: the PDF record*\n")
             first_markup = _original_markup(message)
             if first_markup:
                 self.lines.append(_buttons(first_markup))
