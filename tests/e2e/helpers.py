@@ -99,6 +99,15 @@ async def hold_first_stretch(harness: Harness, user: TelegramUser, user_id: int)
     return await user.wait_for(has_button("ss:pause:"))
 
 
+async def report_hurt(user: TelegramUser, on: StoredMessage, score: int, place: str) -> None:
+    """Tap "This hurts" on ``on``, then the pain score, then where it hurts."""
+    await user.press(on, callback_data=button(on, "ss:hurt:"))
+    how_bad = await user.wait_for(has_button("pn:h:"))
+    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + str(score))
+    where = await user.wait_for(has_button("hw:"))
+    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":" + place)
+
+
 async def tap(
     harness: Harness, user: TelegramUser, message: StoredMessage, data: str
 ) -> str | None:

@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     button,
     has_button,
     hold_first_stretch,
+    report_hurt,
     rows,
     seed_person,
     start_session,
@@ -130,11 +131,7 @@ async def test_run_the_check_before_your_next_session_is_what_the_next_stretch_d
 ) -> None:
     user = harness.user(17004)
     countdown = await hold_first_stretch(harness, user, 17004)
-    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
-    how_bad = await user.wait_for(has_button("pn:h:"))
-    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "3")
-    where = await user.wait_for(has_button("hw:"))
-    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":arm")
+    await report_hurt(user, countdown, 3, "arm")
     await user.wait_for("Please run the safety check again before your next session")
     summary = await finish_after_hurt(user)
     assert "Next session: tomorrow" not in summary.text
@@ -175,11 +172,7 @@ async def finish_after_hurt(user: TelegramUser) -> StoredMessage:
 async def test_lets_stop_for_today_means_no_session_until_tomorrow(harness: Harness) -> None:
     user = harness.user(17005)
     countdown = await hold_first_stretch(harness, user, 17005)
-    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
-    how_bad = await user.wait_for(has_button("pn:h:"))
-    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "7")
-    where = await user.wait_for(has_button("hw:"))
-    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":back")
+    await report_hurt(user, countdown, 7, "back")
     await user.wait_for("Let's stop for today")
     await finish_after_hurt(user)
     await user.send("/stretch")
@@ -290,11 +283,7 @@ async def test_stray_text_during_a_stretch_points_to_the_card_instead_of_resendi
 async def test_after_this_hurts_the_pain_is_asked_once(harness: Harness) -> None:
     user = harness.user(17022)
     countdown = await hold_first_stretch(harness, user, 17022)
-    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
-    how_bad = await user.wait_for(has_button("pn:h:"))
-    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "3")
-    where = await user.wait_for(has_button("hw:"))
-    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":back")
+    await report_hurt(user, countdown, 3, "back")
     choice = await user.wait_for(has_button("hc:"))
     assert "carry on gently" in choice.text
     await user.press(choice, callback_data=button(choice, "hc:").rsplit(":", 1)[0] + ":stop")
@@ -308,11 +297,7 @@ async def test_after_this_hurts_the_pain_is_asked_once(harness: Harness) -> None
 async def test_carry_on_gently_after_this_hurts_carries_on(harness: Harness) -> None:
     user = harness.user(17023)
     countdown = await hold_first_stretch(harness, user, 17023)
-    await user.press(countdown, callback_data=button(countdown, "ss:hurt:"))
-    how_bad = await user.wait_for(has_button("pn:h:"))
-    await user.press(how_bad, callback_data=button(how_bad, "pn:h:")[:-1] + "2")
-    where = await user.wait_for(has_button("hw:"))
-    await user.press(where, callback_data=button(where, "hw:").rsplit(":", 1)[0] + ":neck")
+    await report_hurt(user, countdown, 2, "neck")
     await user.wait_for(has_button("hc:"))
     await user.send("carry on")
     again = await user.wait_for(has_button("ss:start:"))
