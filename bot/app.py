@@ -19,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -34,6 +35,7 @@ from bot.pictures import Pictures
 from bot.processing import PerUserUpdateProcessor
 from bot.reminder_batch import fire_reminders
 from bot.runtime import Runtime, paid_broadcast_rate
+from content import languages
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
 from handlers import progress as progress_handlers
@@ -49,6 +51,7 @@ PUBLISHED_COMMANDS = (
     "report",
     "reminders",
     "settings",
+    "language",
     "mydata",
     "privacy",
     "delete",
@@ -82,7 +85,11 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
 
 def build_application(settings: Settings, runtime: Runtime, *, polling: bool = True) -> Application:
     assert settings.token is not None
-    routine.load_library()  # a broken stretch or pose file stops start-up, naming the field
+    # A broken content file, or a language with a gap, stops start-up naming the file and field.
+    languages.check_all()
+    for code in languages.languages():
+        with languages.speaking(code):
+            routine.load_library()
     builder = ApplicationBuilder()
     if not polling:
         builder = builder.updater(None)
@@ -142,8 +149,17 @@ def _register_timers(runtime: Runtime) -> None:
     runtime.register_batch(reminders_flow.TIMER_KIND, fire_reminders)
 
 
+async def speak_their_telegram_language(update: Update, _context: object) -> None:
+    """Before any handler: answer in the language the person's Telegram is set to. A unit
+    then switches to the language stored for them (bot/runtime.py); this covers what is
+    said outside one (a stale button's toast, an error, a group chat)."""
+    user = update.effective_user
+    languages.use(languages.from_telegram(user.language_code if user else None))
+
+
 def register_handlers(application: Application) -> None:
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, speak_their_telegram_language), group=-1)
     application.add_handler(
         MessageHandler(
             ~private & (filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POSTS),
@@ -165,6 +181,7 @@ def register_handlers(application: Application) -> None:
         r"^rp:": progress_handlers.report_button,
         r"^pv:": privacy.privacy_button,
         r"^set:": privacy.settings_button,
+        r"^lang:": privacy.language_button,
         r"^rm:": reminders.reminder_button,
     }
     for pattern, handler in buttons.items():
@@ -186,13 +203,23 @@ async def publish_commands(application: Application) -> None:
     the bot starts anyway and every command still works when typed.
     """
     available = commands_by_name()
-    commands = [
-        BotCommand(name, t(f"commands.{name}")) for name in PUBLISHED_COMMANDS if name in available
-    ]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError as exc:
-        log.warning("could not publish the command list (%s); starting anyway", type(exc).__name__)
+    # English for everyone whose Telegram language has no list of its own; then one list per
+    # language, which Telegram shows to people whose app is set to it.
+    for code in languages.languages():
+        with languages.speaking(code):
+            commands = [
+                BotCommand(name, t(f"commands.{name}"))
+                for name in PUBLISHED_COMMANDS
+                if name in available
+            ]
+        language_code = None if code == languages.SOURCE_LANGUAGE else code
+        try:
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:
+            log.warning(
+                "could not publish the command list (%s); starting anyway", type(exc).__name__
+            )
+            return
 
 
 __all__ = ["Update", "build_application"]

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Message
 
 from bot.db.models import PictureUpload
+from content.languages import SOURCE_LANGUAGE, speaking
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +49,28 @@ class Prepared:
     content_hash: str
     kind: str
     stretch_id: str
+    language: str = SOURCE_LANGUAGE
 
 
+# A picture's labels ("Start", "Hold") are drawn in the person's language: the language is
+# part of the picture's name, given explicitly because a retry is sent from another task.
 @cache
-def content_hash(stretch_id: str, kind: str) -> str:
+def content_hash(stretch_id: str, kind: str, language: str = SOURCE_LANGUAGE) -> str:
     from bot.render import stretch_pictures
 
-    return stretch_pictures.content_hash(stretch_pictures.pose_of(stretch_id), kind)
+    with speaking(language):
+        return stretch_pictures.content_hash(stretch_pictures.pose_of(stretch_id), kind)
 
 
 @lru_cache(maxsize=64)  # each picture drawn once per process, whatever the disk holds
-def render(stretch_id: str, kind: str) -> bytes:
+def render(stretch_id: str, kind: str, language: str = SOURCE_LANGUAGE) -> bytes:
     from bot.render import stretch_pictures
 
     pose = stretch_pictures.pose_of(stretch_id)
-    if kind == "still":
-        return stretch_pictures.render_still(pose)
-    return stretch_pictures.render_animation(pose)
+    with speaking(language):
+        if kind == "still":
+            return stretch_pictures.render_still(pose)
+        return stretch_pictures.render_animation(pose)
 
 
 class Pictures:
@@ -88,18 +94,20 @@ class Pictures:
 
     async def prepare(self, picture: dict[str, Any]) -> Prepared:
         stretch_id, kind = str(picture["stretch"]), str(picture["kind"])
+        language = str(picture.get("language", SOURCE_LANGUAGE))
         _method, field, extension = KINDS[kind]
-        digest = content_hash(stretch_id, kind)
+        digest = content_hash(stretch_id, kind, language)
         file_id = self.file_ids.get(digest) or await self._stored(digest)
         if file_id:
             self.file_ids[digest] = file_id
-            return Prepared(field, file_id, digest, kind, stretch_id)
-        data = await self.bytes_of(stretch_id, kind, digest, extension)
-        return Prepared(field, (f"{stretch_id}.{extension}", data), digest, kind, stretch_id)
+            return Prepared(field, file_id, digest, kind, stretch_id, language)
+        data = await self.bytes_of(stretch_id, kind, digest, extension, language)
+        name = f"{stretch_id}.{extension}"
+        return Prepared(field, (name, data), digest, kind, stretch_id, language)
 
-    def _warm(self, stretch_id: str, kind: str) -> None:
+    def _warm(self, stretch_id: str, kind: str, language: str) -> None:
         """Have ``kind``'s bytes on disk before they are asked for, unless Telegram has them."""
-        digest = content_hash(stretch_id, kind)
+        digest = content_hash(stretch_id, kind, language)
         if digest in self.file_ids:
             return
 
@@ -109,7 +117,7 @@ class Pictures:
                 if file_id:
                     self.file_ids[digest] = file_id
                 else:
-                    await self.bytes_of(stretch_id, kind, digest, KINDS[kind][2])
+                    await self.bytes_of(stretch_id, kind, digest, KINDS[kind][2], language)
             except Exception:  # only a head start: the send renders it if this failed
                 log.debug("could not draw %s ahead", kind, exc_info=True)
 
@@ -127,7 +135,14 @@ class Pictures:
                 )
             ).scalar()
 
-    async def bytes_of(self, stretch_id: str, kind: str, digest: str, extension: str) -> bytes:
+    async def bytes_of(
+        self,
+        stretch_id: str,
+        kind: str,
+        digest: str,
+        extension: str,
+        language: str = SOURCE_LANGUAGE,
+    ) -> bytes:
         """From the disk cache, or drawn once (a send and a head start share one drawing)."""
         path = self.cache_dir / f"{stretch_id}-{kind}-{digest}.{extension}"
         if path.exists():
@@ -135,13 +150,13 @@ class Pictures:
         drawing = self._drawing.get(digest)
         if drawing is None:
             drawing = self._drawing[digest] = asyncio.ensure_future(
-                self._draw(stretch_id, kind, path)
+                self._draw(stretch_id, kind, path, language)
             )
             drawing.add_done_callback(lambda _: self._drawing.pop(digest, None))
         return await asyncio.shield(drawing)
 
-    async def _draw(self, stretch_id: str, kind: str, path: Path) -> bytes:
-        data = await asyncio.to_thread(render, stretch_id, kind)
+    async def _draw(self, stretch_id: str, kind: str, path: Path, language: str) -> bytes:
+        data = await asyncio.to_thread(render, stretch_id, kind, language)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
         partial.write_bytes(data)
@@ -152,7 +167,7 @@ class Pictures:
         """After a send: keep the file_id Telegram gave for an upload. After a stretch's
         picture, its animation is drawn (after: drawing it alongside would slow the picture)."""
         if prepared.kind == "still":
-            self._warm(prepared.stretch_id, "motion")
+            self._warm(prepared.stretch_id, "motion", prepared.language)
         if not isinstance(prepared.value, tuple):
             self.reused += 1
             return

@@ -37,6 +37,7 @@ from bot.db.models import Outbox, Reminder, Timer, User
 from bot.flows import reminders
 from bot.flows.unit import message_params
 from bot.runtime import Runtime, database_unreachable
+from content import languages
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ TAKE_TIMERS = (
     )
     .returning(_TIMERS.c.id)
 )
-PEOPLE = select(_USERS.c.id, _USERS.c.chat_id, _USERS.c.consent, _USERS.c.active).where(
+PEOPLE = select(
+    _USERS.c.id, _USERS.c.chat_id, _USERS.c.consent, _USERS.c.active, _USERS.c.language
+).where(
     _USERS.c.id.in_(bindparam("user_ids", expanding=True))
 )
 THEIR_REMINDERS = select(_REMINDERS).where(
@@ -181,14 +184,15 @@ async def _decide_and_store(
         reminder = their_reminders.get(timer.user_id)
         if person is None:
             continue  # erased since: nothing left to remind
-        due = reminders.decide_due(
-            reminder,
-            timer,
-            now,
-            stores_data=person.consent == "given",
-            active=person.active,
-            sessions=sessions.get(person.id, reminders.SessionsSeen()),
-        )
+        with languages.speaking(person.language or languages.SOURCE_LANGUAGE):
+            due = reminders.decide_due(
+                reminder,
+                timer,
+                now,
+                stores_data=person.consent == "given",
+                active=person.active,
+                sessions=sessions.get(person.id, reminders.SessionsSeen()),
+            )
         if due is None or reminder is None:
             continue
         if due.forget:

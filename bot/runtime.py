@@ -35,6 +35,7 @@ from bot.delivery import Delivery
 from bot.flows.unit import Unit
 from bot.metrics import Metrics
 from bot.processing import UserLocks
+from content import languages
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -199,6 +200,8 @@ class Runtime:
                     user_id=user_id, flow="idle", step="", data={}, version=0, updated_at=now
                 )
                 session.add(dialog)
+            # Every text from here on is in the person's language (content/languages.py).
+            languages.use(user.language or languages.SOURCE_LANGUAGE)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
             unit.paid_broadcast = self.settings.paid_broadcast
             if self.delivery is not None:

@@ -32,6 +32,7 @@ def commands_by_name() -> dict[str, Handler]:
         "delete": privacy_handlers.delete,
         "privacy": privacy_handlers.privacy_command,
         "settings": privacy_handlers.settings,
+        "language": privacy_handlers.language_command,
         "reminders": reminders_handlers.reminders_command,
     }
     return found

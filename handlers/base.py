@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot.flows import concern
 from bot.flows.unit import Unit
 from bot.runtime import runtime_of
+from content import languages
 
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
@@ -50,6 +51,9 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
     async def work(unit: Unit) -> T:
         # Writing again re-activates someone who had blocked the bot.
         unit.user.active, unit.user.chat_id = True, chat.id
+        if unit.user.language is None:  # first contact: the language their Telegram is set to
+            unit.user.language = languages.from_telegram(user.language_code)
+            languages.use(unit.user.language)
         seen = unit.user.last_seen_at
         if seen is None or unit.now - seen >= LAST_SEEN_STEP:
             unit.user.last_seen_at = unit.now

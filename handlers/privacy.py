@@ -1,10 +1,10 @@
-"""/privacy, /mydata, /delete, /settings and their buttons: pv:*, set:*."""
+"""/privacy, /mydata, /delete, /settings, /language and their buttons: pv:*, set:*, lang:*."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.flows import privacy
+from bot.flows import language, privacy
 from handlers.base import Context, act, answer_query
 
 
@@ -60,4 +60,17 @@ async def settings_button(update: Update, context: Context) -> None:
         toast = await act(update, context, privacy.ask_level)
     elif len(parts) == 3 and parts[1] == "level" and parts[2].isdigit():
         toast = await act(update, context, privacy.choose_level, int(parts[2]))
+    await answer_query(update, toast)
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """/language: the list of languages."""
+    await act(update, context, language.ask_language)
+
+
+async def language_button(update: Update, context: Context) -> None:
+    """lang:<code>."""
+    assert update.callback_query and update.callback_query.data
+    code = update.callback_query.data.removeprefix(language.CALLBACK)
+    toast = await act(update, context, language.choose_language, code)
     await answer_query(update, toast)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from content.loader import cached
+from content.languages import localised
 from content.schema.emergency import EmergencyNumbers, LocalNumber
+from content.schema.texts import t
 
 
 def numbers() -> EmergencyNumbers:
-    return cached(EmergencyNumbers, "emergency_numbers.yaml")
+    return localised(EmergencyNumbers, "emergency_numbers.yaml")
 
 
 def numbers_to_call(zone: str | None) -> str:
@@ -26,7 +27,7 @@ def numbers_to_call(zone: str | None) -> str:
     given = {n.number for n in place.numbers}
     others = [n for n in book.default if n.number not in given]
     local = _listed(place.numbers)
-    return f"{local}; elsewhere {_listed(others)}" if others else local
+    return t("triage.numbers.elsewhere", local=local, others=_listed(others)) if others else local
 
 
 def _listed(entries: Sequence[LocalNumber]) -> str:
@@ -34,5 +35,6 @@ def _listed(entries: Sequence[LocalNumber]) -> str:
     groups: dict[str, list[str]] = {}
     for entry in entries:
         groups.setdefault(entry.where, []).append(entry.number)
-    parts = [f"{' or '.join(nums)} ({where})" for where, nums in groups.items()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    word = f" {t('triage.numbers.or')} "
+    parts = [f"{word.join(nums)} ({where})" for where, nums in groups.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + word + parts[-1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from content.loader import cached
+from content.languages import localised
 from content.schema.faq import FaqFile
 
 _QUESTION_START = re.compile(
@@ -21,7 +21,7 @@ def answer_for(text: str) -> str | None:
     plain = " ".join(text.casefold().replace("'", "").replace("’", "").split())
     if "?" not in plain and not _QUESTION_START.match(plain):
         return None
-    for entry in cached(FaqFile, "faq.yaml").answers:
+    for entry in localised(FaqFile, "faq.yaml").answers:
         if any(re.search(pattern, plain) for pattern in entry.patterns):
             return entry.answer
     return None

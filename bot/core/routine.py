@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
+from content import languages
 from content.loader import ContentError, cached
 from content.schema.common import Condition, Region
 from content.schema.poses import PoseFile, Prop, Setting
@@ -141,12 +142,18 @@ def library_from(stretch_file: StretchFile, rules: RoutineFile) -> StretchLibrar
     return library
 
 
-@cache
 def load_library() -> StretchLibrary:
-    """The library from content/, validated once per process, every stretch with its pose."""
-    library = library_from(
-        cached(StretchFile, "stretches.yaml"), cached(RoutineFile, "routines.yaml")
-    )
+    """The library in this update's language, every stretch with its pose."""
+    return _library_in(languages.current())
+
+
+@cache
+def _library_in(language: str) -> StretchLibrary:
+    """Validated once per process and language: names, steps and cautions are translated;
+    doses, order and exclusions are English's (content/languages.py checks they match)."""
+    with languages.speaking(language):
+        stretches = languages.localised(StretchFile, "stretches.yaml")
+    library = library_from(stretches, cached(RoutineFile, "routines.yaml"))
     check_poses(library, cached(PoseFile, "poses.yaml"))
     return library
 

@@ -29,7 +29,8 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from content.loader import cached
+from content import languages
+from content.languages import localised
 from content.schema.texts import t
 from content.schema.timezones import ZoneCatalogue, known_zone_names, place_key
 
@@ -119,18 +120,51 @@ _DAY_FILLERS = frozenset("on and or please the every only just".split())
 
 
 def parse_days(text: str) -> frozenset[int] | None:
-    """The weekdays in ``text`` ("every day", "weekdays", "mon wed fri"), or None."""
-    words = re.findall(r"[a-z0-9]+", text.casefold())
+    """The weekdays in ``text`` ("every day", "weekdays", "mon wed fri"), or None.
+
+    English always, and the person's language too: its day names from CLDR ("miércoles",
+    "Donnerstag"), and its words for every day, weekdays and the weekend from its texts.
+    """
+    day_of, day_sets, fillers = _typed_days(languages.current())
+    words = re.findall(r"[a-z0-9]+", place_key(text))
     whole = " ".join(word for word in words if word not in ("please", "just", "only"))
-    if whole in _DAY_SETS:
-        return _DAY_SETS[whole]
+    if whole in day_sets:
+        return day_sets[whole]
     days = set()
     for word in words:
-        if word in _DAY_OF:
-            days.add(_DAY_OF[word])
-        elif word not in _DAY_FILLERS:
+        if word in day_of:
+            days.add(day_of[word])
+        elif word not in fillers:
             return None
     return frozenset(days) or None
+
+
+@cache
+def _typed_days(
+    language: str,
+) -> tuple[Mapping[str, int], Mapping[str, frozenset[int]], frozenset[str]]:
+    """English's day words with ``language``'s added."""
+    if language == languages.SOURCE_LANGUAGE:
+        return _DAY_OF, _DAY_SETS, _DAY_FILLERS
+    locale = languages.babel_locale(language)
+    day_of = dict(_DAY_OF)
+    for width in ("wide", "abbreviated"):
+        for day, name in locale.days["format"][width].items():
+            key = place_key(name).strip(".")
+            if len(key) >= 3:  # "Mo", "Di": too short to be sure they mean a day
+                day_of.setdefault(key, day)
+    with languages.speaking(language):
+        sets = {
+            EVERY_DAY: t("reminders.typed.every_day"),
+            WEEKDAYS: t("reminders.typed.weekdays"),
+            frozenset({5, 6}): t("reminders.typed.weekend"),
+        }
+        fillers = t("reminders.typed.fillers")
+    day_sets = dict(_DAY_SETS)
+    for days, phrases in sets.items():
+        for phrase in phrases.split("|"):
+            day_sets.setdefault(" ".join(re.findall(r"[a-z0-9]+", place_key(phrase))), days)
+    return day_of, day_sets, _DAY_FILLERS | frozenset(place_key(fillers).split())
 
 
 def _clock_time(hour: int, minute: int) -> time | None:
@@ -164,7 +198,7 @@ _Named = ZoneChoice | tuple[ZoneChoice, ...]
 
 def zone_catalogue() -> ZoneCatalogue:
     """The offered zones and known place names of content/timezones.yaml."""
-    return cached(ZoneCatalogue, "timezones.yaml")
+    return localised(ZoneCatalogue, "timezones.yaml")
 
 
 def offered_zones(catalogue: ZoneCatalogue) -> tuple[ZoneChoice, ...]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from bot.core.answers import Answer
-from content.loader import cached
+from content.languages import localised
 from content.schema.common import AgeBand, Condition, Level, Region
 from content.schema.texts import t
 from content.schema.triage import (
@@ -101,8 +101,8 @@ _POSITIVE = (Answer.YES, Answer.UNSURE)
 
 
 def load_bank() -> TriageBank:
-    """The triage content, validated once per process."""
-    return cached(TriageBank, "triage.yaml")
+    """The triage content in this update's language, validated once per process."""
+    return localised(TriageBank, "triage.yaml")
 
 
 def unsure_level(level: Level) -> Level:

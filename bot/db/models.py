@@ -93,6 +93,9 @@ class User(Base):
     check_required_at: Mapped[datetime | None]
     # Whether the person agreed to have their Telegram first name on the /report PDF.
     name_on_report: Mapped[bool | None] = mapped_column(Boolean)
+    # The language the bot speaks with them (content/languages.py): from Telegram's
+    # language_code at first contact, changed with /language. None: not decided yet.
+    language: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     blocked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]

@@ -34,6 +34,7 @@ from bot.flows import reminders as reminders_flow
 from bot.flows import triage as triage_flow
 from bot.flows.progress import person_zone
 from bot.flows.unit import Keyboard, Unit
+from content import languages
 from content.schema.texts import t
 
 ERASED = "erased"  # consent value of the placeholder left until the goodbye is delivered
@@ -259,6 +260,7 @@ async def show_settings(unit: Unit) -> None:
         t("privacy.settings.level", level=unit.user.level, top=routine.load_library().max_level),
         reminder_line,
         t("privacy.settings.zone", zone=zone),
+        t("privacy.settings.language", name=languages.languages()[languages.current()].name),
     ]
     unit.say(
         "\n".join(lines),
@@ -266,6 +268,7 @@ async def show_settings(unit: Unit) -> None:
             [(t("privacy.settings.button.region"), "set:region")],
             [(t("privacy.settings.button.level"), "set:level")],
             [(t("privacy.settings.button.reminders"), "go:reminders")],
+            [(t("privacy.settings.button.language"), "go:language")],
         ],
     )
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core import counts, routine
+from bot.core import counts, formats, routine
 from bot.core import pain as pain_core
 from bot.core import triage as triage_core
 from bot.core.schedule import zone_of
@@ -162,7 +162,7 @@ def weeks_of(history: History, now: datetime) -> tuple[WeekRow, ...]:
 
 
 def _one_decimal(value: float) -> str:
-    return f"{value:.1f}"
+    return formats.one_decimal(value)
 
 
 def summary_lines(history: History, now: datetime) -> list[str]:

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, func, select
 
-from bot.core import schedule
+from bot.core import formats, schedule
 from bot.core.schedule import ZoneChoice
 from bot.db.models import Reminder, StretchSession, Timer
 from bot.flows import session as session_flow
@@ -71,7 +71,7 @@ def rule_of(reminder: Reminder) -> tuple[time, frozenset[int], str]:
 
 def clock_of(moment: datetime, zone_name: str) -> str:
     """ "07:30": what the person's clock shows at ``moment``."""
-    return f"{moment.astimezone(schedule.zone_of(zone_name)):%H:%M}"
+    return formats.clock(moment.astimezone(schedule.zone_of(zone_name)))
 
 
 def day_of(moment: datetime, zone_name: str) -> str:

@@ -19,7 +19,7 @@ from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
 from bot.db.models import SafetyAlert, Screening, TriageAnswer
 from bot.flows.unit import Keyboard, Unit
-from content.loader import cached
+from content.languages import localised
 from content.schema.clearance import ClearanceFile
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
@@ -399,7 +399,7 @@ def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta |
     """
     _gate, level = current_gate(unit)
     if advised is not None and (level is None or not level.blocks_stretching):
-        return cached(ClearanceFile, "clearance.yaml").waits[advised].duration
+        return localised(ClearanceFile, "clearance.yaml").waits[advised].duration
     if level is None or not level.blocks_stretching:
         return None
     if unit.stores_data:
@@ -409,7 +409,7 @@ def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta |
         since = _parse(screened) if screened else None
     if since is None:
         return None
-    wait = cached(ClearanceFile, "clearance.yaml").waits[level].duration
+    wait = localised(ClearanceFile, "clearance.yaml").waits[level].duration
     left = since + wait - unit.now
     return left if left > timedelta(0) else None
 

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Dialog, Outbox, Timer, User
+from content import languages
 
 Button = tuple[str, str]  # (label, callback data)
 # Built once (building costs SQLAlchemy about as much as running it): see bot.runtime.
@@ -124,7 +125,8 @@ class Unit:
             "chat_id": self.user.chat_id,
             "caption": caption,
             "parse_mode": "HTML",
-            "picture": {"stretch": stretch_id, "kind": kind},
+            # Its labels are drawn in the person's language (bot/pictures.py).
+            "picture": {"stretch": stretch_id, "kind": kind, "language": languages.current()},
         }
         if keyboard:
             params["reply_markup"] = inline_keyboard(keyboard)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from bot.core import formats
 from bot.render.model import PainKind, PainPoint, ProgressData, WeekRow, local_wall_time
 from content.schema.texts import t
 
@@ -236,7 +237,7 @@ def _set_time_axis(ax: Axes, shown: Sequence[datetime], week_start_day: int) -> 
         ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=MAX_TICKS))
     # Plain "3 Mar": no leading zero, no year, no hours.
     ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda value, _pos: f"{num2date(value).day} {num2date(value):%b}")
+        FuncFormatter(lambda value, _pos: formats.day_and_month(num2date(value).date()))
     )
 
 

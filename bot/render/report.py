@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core import formats
 from bot.render.chart import render_progress_png
 from bot.render.model import HurtRow, ReportData, SessionRow, TriageRow, WeekRow, local_wall_time
 from content.schema.texts import t, texts, tn
@@ -168,7 +169,7 @@ class RecordWriter:
 
     def when(self, moment: datetime) -> str:
         local = local_wall_time(moment, self.data.zone)
-        return f"{_day(local.date())}, {local:%H:%M}"
+        return formats.day_and_clock(local)
 
     def font(self, size: float, bold: bool = False) -> None:
         self.pdf.set_font(self.family, "B" if bold else "", size)
@@ -360,7 +361,9 @@ def _write_weeks(writer: RecordWriter, weeks: Sequence[WeekRow], limit: int) -> 
             [
                 (
                     _day(week.week_start),
-                    t("progress.pdf.no_score") if week.average is None else f"{week.average:.1f}",
+                    t("progress.pdf.no_score")
+                    if week.average is None
+                    else formats.one_decimal(week.average),
                     str(week.sessions),
                 )
                 for week in shown
@@ -402,7 +405,7 @@ def _newest(rows: Sequence[Row], limit: int, key: Callable[[Row], date]) -> tupl
 
 
 def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    return formats.day(day)
 
 
 def _score(value: int | None) -> str:

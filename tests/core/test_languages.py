@@ -1,0 +1,225 @@
+"""Every language's content is complete and in step with English, and a gap stops start-up.
+
+English is the source of truth: the table tests below hold every other language to its
+levels, answer codes, doses and placeholders. The last tests break a copy of English in
+each way a translation can go wrong and check the error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core import formats, routine, safety
+from bot.core import triage as triage_core
+from bot.flows import triage as triage_flow
+from content import languages
+from content.loader import CONTENT_DIR, ContentError
+from content.schema.texts import load_texts, texts_of, tn
+
+OTHERS = [code for code in languages.languages() if code != languages.SOURCE_LANGUAGE]
+EVERY = list(languages.languages())
+
+
+def test_spanish_and_german_are_offered() -> None:
+    assert {"en", "es", "de"} <= set(languages.languages())
+    assert languages.languages()["es"].name == "Español"
+    assert languages.languages()["de"].name == "Deutsch"
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_every_language_passes_the_start_up_check(code: str) -> None:
+    languages.check_language(code)
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_every_question_keeps_english_levels_and_answers(code: str) -> None:
+    with languages.speaking("en"):
+        english = triage_core.load_bank()
+        english_buttons = [triage_flow.answer_keyboard(q.id) for q in english.questions]
+    with languages.speaking(code):
+        translated = triage_core.load_bank()
+        buttons = [triage_flow.answer_keyboard(q.id) for q in translated.questions]
+    assert [q.id for q in translated.questions] == [q.id for q in english.questions]
+    for mine, theirs in zip(translated.questions, english.questions, strict=True):
+        assert (mine.level, mine.condition, mine.regions, mine.ask_if) == (
+            theirs.level,
+            theirs.condition,
+            theirs.regions,
+            theirs.ask_if,
+        )
+        assert mine.text != theirs.text, f"{code}: {mine.id} is not translated"
+    assert translated.rules == english.rules or [r.id for r in translated.rules] == [
+        r.id for r in english.rules
+    ]
+    # The same answer codes behind the buttons, in the same order; only the labels differ.
+    codes = [[[data for _, data in row] for row in keyboard] for keyboard in buttons]
+    english_codes = [[[data for _, data in row] for row in kb] for kb in english_buttons]
+    assert codes == english_codes
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_every_stretch_keeps_english_dose_and_exclusions(code: str) -> None:
+    with languages.speaking("en"):
+        english = routine.load_library()
+    with languages.speaking(code):
+        translated = routine.load_library()
+    assert translated.stretches.keys() == english.stretches.keys()
+    for stretch_id, theirs in english.stretches.items():
+        mine = translated.stretches[stretch_id]
+        assert mine.excluded_for == theirs.excluded_for
+        assert mine.modified_for.keys() == theirs.modified_for.keys()
+        assert len(mine.steps) == len(theirs.steps)
+        assert mine.name != theirs.name, f"{code}: {stretch_id} is not translated"
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_no_text_is_left_in_english(code: str) -> None:
+    """A text equal to English is a text nobody translated, unless it has no words."""
+    english, translated = texts_of("en"), texts_of(code)
+    same = [
+        key
+        for key, text in english.items()
+        if translated[key] == text and any(ch.isalpha() for ch in text) and len(text) > 3
+    ]
+    # Names, symbols and words the languages share (e.g. "OK", "PDF") may stay.
+    assert len(same) <= 12, same
+
+
+@pytest.mark.parametrize("code", EVERY)
+def test_dates_numbers_and_plurals_follow_the_language(code: str) -> None:
+    from datetime import date, time
+
+    with languages.speaking(code):
+        day, half, sessions = (
+            formats.day(date(2026, 12, 7)),
+            formats.one_decimal(3.5),
+            tn("progress.pdf.sessions", 2),
+        )
+        clock = formats.clock(time(7, 30))
+    expected_day = {"en": "7 Dec 2026", "es": "7 dic 2026", "de": "7. Dez. 2026"}
+    assert day == expected_day.get(code, day)
+    assert half == ("3.5" if code == "en" else "3,5")
+    assert "2" in sessions
+    assert clock in ("07:30", "7:30")
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [("es", "es"), ("es-419", "es"), ("de-AT", "de"), ("DE", "de"), ("pt-br", "en"), (None, "en")],
+)
+def test_telegram_language_code_chooses_the_language(tag: str | None, language: str) -> None:
+    assert languages.from_telegram(tag) == language
+
+
+def test_a_language_the_bot_does_not_have_falls_back_to_english() -> None:
+    with languages.speaking("xx"):
+        assert languages.current() == "en"
+
+
+# --- a broken translation stops start-up, naming the file and the key ------------------------
+def _copy_of_english(tmp_path: Path) -> Path:
+    folder = tmp_path / "xx"
+    shutil.copytree(CONTENT_DIR / "texts", folder / "texts")
+    for name in languages.LOCALISED_FILES:
+        shutil.copy(CONTENT_DIR / name, folder / name)
+    (folder / "language.yaml").write_text("name: Test\nlocale: fr\nreview: not_reviewed\n")
+    return folder
+
+
+def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def test_an_untouched_copy_of_english_passes(tmp_path: Path) -> None:
+    languages.check_folder(_copy_of_english(tmp_path), "locales/xx")
+
+
+def test_a_missing_text_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    _edit(folder / "texts" / "session.yaml", lambda d: d.pop("session.intro"))
+    with pytest.raises(
+        ContentError, match=r"locales/xx/texts/session.yaml: field session.intro: missing"
+    ):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_lost_placeholder_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    _edit(
+        folder / "texts" / "triage.yaml",
+        lambda d: d.update({"triage.outcome_emergency": "Call now."}),
+    )
+    with pytest.raises(
+        ContentError, match=r"triage.yaml: field triage.outcome_emergency: placeholders"
+    ):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_changed_level_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    _edit(folder / "triage.yaml", lambda d: d["questions"][0].update({"level": "SEE_GP"}))
+    first = yaml.safe_load((CONTENT_DIR / "triage.yaml").read_text())["questions"][0]["id"]
+    with pytest.raises(
+        ContentError, match=rf"locales/xx/triage.yaml: field questions.{first}.level"
+    ):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_dropped_checklist_line_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+
+    def drop_a_line(data: dict) -> None:  # type: ignore[type-arg]
+        text = data["questions"][0]["text"]
+        data["questions"][0]["text"] = text.rsplit("\n•", 1)[0]
+
+    _edit(folder / "triage.yaml", drop_a_line)
+    with pytest.raises(
+        ContentError, match=r"triage.yaml: field questions.\w+.text: the number of '•'"
+    ):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_missing_step_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    _edit(folder / "stretches.yaml", lambda d: d["stretches"][1]["steps"].pop())
+    with pytest.raises(
+        ContentError, match=r"stretches.yaml: field stretches.\w+.steps: should have"
+    ):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    (folder / "faq.yaml").unlink()
+    with pytest.raises(ContentError, match=r"locales/xx/faq.yaml: missing"):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_an_unknown_locale_is_named(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    (folder / "language.yaml").write_text("name: X\nlocale: zz_QQ\nreview: not_reviewed\n")
+    with pytest.raises(ContentError, match=r"language.yaml: field locale"):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_a_language_may_add_the_plural_forms_it_needs(tmp_path: Path) -> None:
+    folder = _copy_of_english(tmp_path)
+    _edit(
+        folder / "texts" / "progress.yaml",
+        lambda d: d.update({"progress.pdf.sessions.few": "{count} x"}),
+    )
+    languages.check_folder(folder, "locales/xx")
+    _edit(folder / "texts" / "progress.yaml", lambda d: d.update({"progress.pdf.invented": "x"}))
+    with pytest.raises(ContentError, match=r"progress.pdf.invented: not in English"):
+        languages.check_folder(folder, "locales/xx")
+
+
+def test_english_texts_load() -> None:
+    assert load_texts()["commands.language"]
+    assert safety  # the safety net imports with every language's content in place
