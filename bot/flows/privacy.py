@@ -42,6 +42,7 @@ ERASED_TAG = "erased:"
 LEFTOVER_TIMER = "erase_leftover"
 LEFTOVER_GRACE = timedelta(days=1)
 ERASE_ASKED = "erase_asked"  # dialog data: the person has been asked to confirm erasing
+# The pain CSV's columns; their headings are texts (privacy.mydata.csv_columns), in this order.
 PAIN_CSV_COLUMNS = ("id", "at_utc", "at_local", "kind", "value", "body_part", "note", "session_id")
 
 
@@ -179,7 +180,7 @@ async def export_data(unit: Unit) -> None:
     unit.send_file(
         "sendDocument",
         "document",
-        "my-data.json",
+        t("privacy.mydata.json_filename"),
         json.dumps(everything, indent=2, ensure_ascii=False, default=_json_value).encode(),
         caption=t("privacy.mydata.json_caption"),
     )
@@ -193,7 +194,7 @@ async def export_data(unit: Unit) -> None:
     unit.send_file(
         "sendDocument",
         "document",
-        "pain-scores.csv",
+        t("privacy.mydata.csv_filename"),
         pain_csv(ratings, unit).encode(),
         caption=t("privacy.mydata.csv_caption"),
     )
@@ -217,7 +218,8 @@ def pain_csv(ratings: Any, unit: Unit) -> str:
     tz = person_zone(unit)[1]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(PAIN_CSV_COLUMNS)
+    headings = [heading.strip() for heading in t("privacy.mydata.csv_columns").split(",")]
+    writer.writerow(headings)
     for r in ratings:
         local = r.at.astimezone(tz).replace(tzinfo=None)
         writer.writerow(

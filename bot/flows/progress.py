@@ -266,7 +266,7 @@ async def read_progress(unit: Unit) -> ProgressView | None:
 
 
 async def send_progress(unit: Unit, view: ProgressView, png: bytes) -> None:
-    unit.send_file("sendPhoto", "photo", "progress.png", png, caption=view.caption)
+    unit.send_file("sendPhoto", "photo", t("progress.chart.filename"), png, caption=view.caption)
     for said in view.verdict:
         params: dict[str, Any] = {
             "chat_id": unit.user.chat_id,
@@ -321,7 +321,7 @@ async def choose_name_on_report(unit: Unit, yes: bool) -> None:
 
 async def send_report(unit: Unit, data: ReportData, pdf: bytes) -> None:
     day = data.generated_at.astimezone(person_zone(unit)[1]).date()
-    filename = f"self-care-record-{day.isoformat()}.pdf"
+    filename = t("progress.report.filename", day=day.isoformat())
     unit.send_file("sendDocument", "document", filename, pdf, caption=t("progress.report.caption"))
 
 

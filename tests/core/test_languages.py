@@ -223,3 +223,11 @@ def test_a_language_may_add_the_plural_forms_it_needs(tmp_path: Path) -> None:
 def test_english_texts_load() -> None:
     assert load_texts()["commands.language"]
     assert safety  # the safety net imports with every language's content in place
+
+
+@pytest.mark.parametrize("code", EVERY)
+def test_the_pain_export_has_a_heading_for_every_column(code: str) -> None:
+    from bot.flows.privacy import PAIN_CSV_COLUMNS
+
+    headings = texts_of(code)["privacy.mydata.csv_columns"].split(",")
+    assert len(headings) == len(PAIN_CSV_COLUMNS)

@@ -27,6 +27,7 @@ from bot.db.models import (
     Timer,
     User,
 )
+from bot.flows.privacy import PAIN_CSV_COLUMNS
 from tests.e2e.conftest import Harness
 from tests.e2e.test_progress import IMPROVED, add_screening, callbacks, is_document, seed_history
 
@@ -130,7 +131,12 @@ async def test_mydata_sends_every_stored_value_as_json_and_pain_scores_as_csv(
     assert exported["users"][0]["id"] == ANN and exported["users"][0]["level"] == 2
     assert all(row.get("user_id", row.get("id")) == ANN for t in exported.values() for row in t)
 
-    scores = list(csv.DictReader(io.StringIO(harness.emulator.files.of_message(csv_file).decode())))
+    reader = csv.reader(io.StringIO(harness.emulator.files.of_message(csv_file).decode()))
+    # Headings a person reads in a spreadsheet, one per column.
+    assert next(reader) == [
+        "id", "time (UTC)", "local time", "kind", "score", "where", "note", "session"
+    ]  # fmt: skip
+    scores = [dict(zip(PAIN_CSV_COLUMNS, row, strict=True)) for row in reader]
     async with harness.running.runtime.sessions() as db:
         stored = (await db.execute(select(PainRating).where(PainRating.user_id == ANN))).scalars()
         expected_rows = {
