@@ -73,7 +73,7 @@ def _spec(texts: str, own: str = "") -> FileSpec:
 LOCALISED_FILES: dict[str, FileSpec] = {
     "triage.yaml": _spec("sources text topic why"),
     "stretches.yaml": _spec("name steps feel cautions modified_for source"),
-    "faq.yaml": _spec("answer source", own="patterns"),
+    "faq.yaml": _spec("answer source", own="patterns question_start"),
     "clearance.yaml": _spec("rationale source"),
     "emergency_numbers.yaml": _spec("where sources", own="default"),
     "timezones.yaml": _spec("label", own="places aliases ambiguous"),

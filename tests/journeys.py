@@ -1,4 +1,5 @@
-"""Three journeys a person lives, run for real and written out for review (docs/journeys/).
+"""Journeys a person lives, run for real and written out for review (docs/journeys/):
+three in English, one in Spanish, one in German.
 
 Each journey drives the real bot over real HTTP through the local Bot API emulator, as the
 end-to-end tests do, and records what the person typed or tapped and every message the bot
@@ -270,11 +271,49 @@ async def free_text(person: Recorder) -> None:
     await person.tap("rm:zone:o:", "Central Europe")
 
 
+async def spanish_lower_back(person: Recorder) -> None:
+    """Telegram set to Spanish: the check, a whole session, the record, all in Spanish."""
+    await person.send("/start")
+    await person.tap("ob:consent:yes")
+    await person.tap("ob:region:lower_back")
+    await person.tap("ob:age:16_49")
+    await answer_check(person)
+    await person.tap("go:stretch")
+    await person.tap("pn:b:", "5")
+    await stretch_through(person)
+    await person.tap("pn:a:", "3")
+    await person.send("me noto la espalda más suelta")
+    await person.send("/progress")
+    await person.send("/report")
+    await person.tap("rp:name:no")
+
+
+GERMAN_CAUDA_EQUINA = (
+    "seit heute früh spüre ich meinen Po und die Innenseite der Oberschenkel kaum noch, "
+    "und Wasserlassen klappt irgendwie nicht richtig"
+)
+
+
+async def german_warning_sign_mid_session(person: Recorder) -> None:
+    """Telegram set to German: a cauda equina sign typed in the middle of a stretch."""
+    await person.send("/start")
+    await person.tap("ob:consent:yes")
+    await person.tap("ob:region:lower_back")
+    await person.tap("ob:age:50_64")
+    await answer_check(person)
+    await person.tap("go:stretch")
+    await person.tap("pn:b:", "4")
+    await person.tap("ss:start:")
+    await person.send(GERMAN_CAUDA_EQUINA)
+    await person.send("/stretch")
+
+
 @dataclass(frozen=True)
 class Journey:
     slug: str
     title: str
     run: Callable[[Recorder], Awaitable[None]]
+    language: str = "en"  # what the person's Telegram app is set to
 
 
 JOURNEYS = (
@@ -283,13 +322,26 @@ JOURNEYS = (
     ),
     Journey("2-neck-not-sure", 'Neck pain with "not sure" answers', neck_not_sure),
     Journey("3-free-text", "Free text at odd moments", free_text),
+    Journey(
+        "4-es-lumbar",
+        "En español: dolor lumbar, la comprobación, una sesión y el informe",
+        spanish_lower_back,
+        language="es",
+    ),
+    Journey(
+        "5-de-warnzeichen",
+        "Auf Deutsch: ein Cauda-equina-Warnzeichen mitten in der Dehnung",
+        german_warning_sign_mid_session,
+        language="de",
+    ),
 )
 
 
 async def run_journey(
     harness: Harness, journey: Journey, user_id: int, quiet: float = QUIET
 ) -> Recorder:
-    person = Recorder(harness, harness.user(user_id, first_name="Sam"), quiet=quiet)
+    user = harness.user(user_id, first_name="Sam", language_code=journey.language)
+    person = Recorder(harness, user, quiet=quiet)
     await journey.run(person)
     return person
 

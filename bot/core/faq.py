@@ -11,17 +11,15 @@ import re
 from content.languages import localised
 from content.schema.faq import FaqFile
 
-_QUESTION_START = re.compile(
-    r"^(?:can|could|how|is|are|should|shall|do|does|what|when|where|why|may|am|will|would)\b"
-)
 
 
 def answer_for(text: str) -> str | None:
     """The short answer to ``text``, or None when it is not a question the content knows."""
     plain = " ".join(text.casefold().replace("'", "").replace("’", "").split())
-    if "?" not in plain and not _QUESTION_START.match(plain):
+    faq = localised(FaqFile, "faq.yaml")
+    if "?" not in plain and not re.match(faq.question_start, plain):
         return None
-    for entry in localised(FaqFile, "faq.yaml").answers:
+    for entry in faq.answers:
         if any(re.search(pattern, plain) for pattern in entry.patterns):
             return entry.answer
     return None

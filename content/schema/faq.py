@@ -31,4 +31,6 @@ class Answer(Strict):
 
 
 class FaqFile(Strict):
+    # How a question starts in this language when it has no "?" ("how long ...", "wie lange ...").
+    question_start: Annotated[str, AfterValidator(_compiles)]
     answers: tuple[Answer, ...] = Field(min_length=1)

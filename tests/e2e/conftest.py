@@ -26,8 +26,11 @@ class Harness:
     running: RunningBot
     settings: Settings
 
-    def user(self, user_id: int = 1001, first_name: str = "Ann") -> TelegramUser:
-        return self.emulator.user(user_id, first_name)
+    def user(
+        self, user_id: int = 1001, first_name: str = "Ann", language_code: str | None = "en"
+    ) -> TelegramUser:
+        """A person; ``language_code`` is what their Telegram app is set to."""
+        return self.emulator.user(user_id, first_name, language_code=language_code)
 
     def shift_clock(self, delta: timedelta) -> None:
         """Move the bot's clock forward (reminders, idle sessions) without waiting."""

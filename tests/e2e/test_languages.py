@@ -1,0 +1,188 @@
+"""The bot in the person's language, end to end over HTTP (issue #19).
+
+"No English string appears" is checked against the English texts themselves: every literal
+stretch of an English template (the words between its placeholders, 12 characters or more)
+that the other language does not share must not appear in anything the bot sent: message
+texts, captions, button labels, toasts, and the words of the PDF report.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import string
+from collections.abc import Iterable
+
+import pytest
+from pypdf import PdfReader
+
+from bot.botapi.state import StoredMessage
+from bot.db.models import Dialog, TriageAnswer, User
+from content import languages
+from content.schema.texts import texts_of
+from tests.e2e.conftest import Harness
+from tests.e2e.helpers import button, has_button, rows, tap
+from tests.journeys import GERMAN_CAUDA_EQUINA, JOURNEYS, run_journey
+
+MIN_CHUNK = 12
+
+
+def _chunks(template: str) -> Iterable[str]:
+    """The literal parts of a template, HTML tags and emoji dropped."""
+    for literal, *_ in string.Formatter().parse(template):
+        for piece in re.split(r"<[^>]+>|\n|[^\w\s,.'’:;!?()-]", literal):
+            piece = " ".join(piece.split())
+            if len(piece) >= MIN_CHUNK:
+                yield piece
+
+
+def english_only_chunks(code: str) -> set[str]:
+    english, other = texts_of("en"), texts_of(code)
+    theirs = {chunk for text in other.values() for chunk in _chunks(text)}
+    return {chunk for text in english.values() for chunk in _chunks(text)} - theirs
+
+
+def chunks_of(code: str) -> set[str]:
+    return {chunk for text in texts_of(code).values() for chunk in _chunks(text)}
+
+
+def everything_shown(messages: Iterable[StoredMessage]) -> list[str]:
+    shown = []
+    for message in messages:
+        shown.append(message.text)
+        shown.extend(str(b["text"]) for row in message.inline_keyboard for b in row)
+    return shown
+
+
+def english_in(shown: Iterable[str], code: str) -> list[tuple[str, str]]:
+    leftovers = english_only_chunks(code)
+    found = []
+    for text in shown:
+        plain = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+        found.extend((chunk, plain[:80]) for chunk in leftovers if chunk in plain)
+    return found
+
+
+def journey(slug: str):  # type: ignore[no-untyped-def]
+    return next(j for j in JOURNEYS if j.slug == slug)
+
+
+# --- Spanish: the check, a session and the report, with no English ----------------------------
+async def test_a_spanish_person_goes_through_check_session_and_report_in_spanish(
+    harness: Harness,
+) -> None:
+    person = await run_journey(harness, journey("4-es-lumbar"), 19001, quiet=0.3)
+    messages = person.user.messages()
+    shown = everything_shown(messages)
+    shown.extend(answer.text or "" for answer in person.user.callback_answers())
+    assert not english_in(shown, "es")
+    # And it is Spanish, not silence: most messages carry a stretch of a Spanish text.
+    spanish = chunks_of("es")
+    texts = [m.text for m in messages if m.text]
+    assert sum(any(chunk in m for chunk in spanish) for m in texts) >= len(texts) * 0.6
+    report = next(m for m in messages if m.data.get("document"))
+    assert report.data["document"]["file_name"].endswith(".pdf")
+    pdf = PdfReader(io.BytesIO(harness.emulator.files.of_message(report)))
+    words = " ".join(page.extract_text() for page in pdf.pages)
+    assert not english_in([words], "es"), english_in([words], "es")[:3]
+    assert "Sesiones" in words or "sesiones" in words
+    stored = (await rows(harness, User, id=19001))[0]
+    assert stored.language == "es"
+
+
+# --- German: a cauda equina sign mid-session gets German emergency advice ----------------------
+async def test_a_german_cauda_equina_sign_mid_session_gets_german_emergency_advice(
+    harness: Harness,
+) -> None:
+    person = await run_journey(harness, journey("5-de-warnzeichen"), 19002, quiet=0.3)
+    said = [m.text for m in person.user.messages()]
+    typed_at = next(i for i, line in enumerate(person.lines) if "Wasserlassen" in line)
+    assert typed_at  # the sign was typed during the session
+    advice = [text for text in said if "112" in text]
+    assert advice, said[-4:]
+    german_alarms = {
+        chunk
+        for key, text in texts_of("de").items()
+        if key.startswith(("safety.", "triage.outcome_emergency", "triage.alarm"))
+        for chunk in _chunks(text)
+    }
+    assert any(chunk in advice[0] for chunk in german_alarms), advice[0]
+    assert not english_in(said, "de")
+    # No stretch after the advice: /stretch is refused, in German.
+    after = said[said.index(advice[0]) + 1 :]
+    assert not any("ss:start:" in str(m.inline_keyboard) for m in person.user.messages()[-2:])
+    assert after, "the bot answered /stretch"
+    assert GERMAN_CAUDA_EQUINA not in " ".join(said)  # the person's words are not echoed
+
+
+# --- Switching language keeps the state --------------------------------------------------------
+async def test_switching_language_mid_check_keeps_the_answers_and_asks_again_in_the_new_one(
+    harness: Harness,
+) -> None:
+    user = harness.user(19003)
+    await user.send("/start")
+    await user.press(await user.wait_for(has_button("ob:consent:")), callback_data="ob:consent:yes")
+    await user.press(
+        await user.wait_for(has_button("ob:region:")), callback_data="ob:region:lower_back"
+    )
+    await user.press(await user.wait_for(has_button("ob:age:")), callback_data="ob:age:16_49")
+    first = await user.wait_for(has_button("tq:"))
+    await user.press(first, callback_data=button(first, "tq:")[:-1] + "n")
+    second = await user.wait_for(has_button("tq:"))
+    pending = button(second, "tq:").split(":")[1]
+    before = (await rows(harness, Dialog, user_id=19003))[0].data
+
+    await user.send("/language")
+    menu = await user.wait_for(has_button("lang:"))
+    labels = [str(b["text"]) for row in menu.inline_keyboard for b in row]
+    assert "✓ English" in labels and "Español" in labels and "Deutsch" in labels
+    await user.press(menu, callback_data="lang:es")
+    again = await user.wait_for(has_button("tq:"))
+    assert button(again, "tq:").split(":")[1] == pending
+    with languages.speaking("es"):
+        from bot.core.triage import load_bank
+
+        spanish = next(q for q in load_bank().questions if q.id == pending)
+    assert spanish.text.split("\n")[0] in again.text
+    after = (await rows(harness, Dialog, user_id=19003))[0].data
+    assert after["answers"] == before["answers"]
+    assert (await rows(harness, User, id=19003))[0].language == "es"
+    # The old English button still answers the same question: nothing was lost.
+    await user.press(second, callback_data=button(second, "tq:")[:-1] + "n")
+    answered = await rows(harness, TriageAnswer)
+    assert pending in {a.question_id for a in answered} or pending in (
+        (await rows(harness, Dialog, user_id=19003))[0].data.get("answers", {})
+    )
+
+
+async def test_the_first_message_follows_the_telegram_language(harness: Harness) -> None:
+    for user_id, code in ((19004, "de"), (19005, "es-419"), (19006, "pt-br")):
+        user = harness.user(user_id, language_code=code)
+        await user.send("/start")
+        consent = await user.wait_for(has_button("ob:consent:"))
+        expected = languages.from_telegram(code)
+        assert any(
+            chunk in consent.text
+            for chunk in chunks_of(expected) - chunks_of("en" if expected != "en" else "es")
+        ), (code, consent.text[:80])
+
+
+async def test_a_forged_language_button_changes_nothing(harness: Harness) -> None:
+    user = harness.user(19007, language_code="de")
+    await user.send("/language")
+    menu = await user.wait_for(has_button("lang:"))
+    toast = await tap(harness, user, menu, "lang:xx")
+    assert toast == texts_of("de")["common.stale_button"]
+    assert (await rows(harness, User, id=19007))[0].language == "de"
+
+
+@pytest.mark.parametrize("code", ["es", "de"])
+async def test_the_command_menu_is_published_in_each_language(harness: Harness, code: str) -> None:
+    profile = harness.emulator.state.profile
+    published = profile.commands[f'{{"type": "default"}}|{code}']
+    english = profile.commands['{"type": "default"}|']
+    assert [c["command"] for c in published] == [c["command"] for c in english]
+    assert "language" in [c["command"] for c in published]
+    descriptions = {c["description"] for c in published}
+    assert descriptions.isdisjoint({c["description"] for c in english})
+    assert texts_of(code)["commands.stretch"] in descriptions
