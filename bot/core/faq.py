@@ -12,7 +12,6 @@ from content.languages import localised
 from content.schema.faq import FaqFile
 
 
-
 def answer_for(text: str) -> str | None:
     """The short answer to ``text``, or None when it is not a question the content knows."""
     plain = " ".join(text.casefold().replace("'", "").replace("’", "").split())
