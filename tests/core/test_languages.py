@@ -231,3 +231,9 @@ def test_the_pain_export_has_a_heading_for_every_column(code: str) -> None:
 
     headings = texts_of(code)["privacy.mydata.csv_columns"].split(",")
     assert len(headings) == len(PAIN_CSV_COLUMNS)
+
+
+def test_english_questions_keep_to_350_characters() -> None:
+    """English is the shortest: it keeps the old limit, so translations have room."""
+    with languages.speaking("en"):
+        assert max(len(q.text) for q in triage_core.load_bank().questions) <= 350
