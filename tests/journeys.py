@@ -30,6 +30,11 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "journeys"
 QUIET = 0.5  # seconds without a new bot message: the bot has said what it will say
 
 
+def is_pdf(message: StoredMessage) -> bool:
+    document = message.data.get("document") or {}
+    return str(document.get("file_name", "")).endswith(".pdf")
+
+
 @dataclass
 class Recorder:
     """A person in the chat: what they do, and what the bot says back, as transcript lines."""
@@ -63,6 +68,13 @@ class Recorder:
                     return
                 except LookupError:
                     await asyncio.sleep(0.05)
+
+    async def wait_for_document(self, timeout: float = 30) -> None:  # noqa: ASYNC109
+        """Until the bot has sent a PDF (the report takes a moment to make)."""
+        async with asyncio.timeout(timeout):
+            while not any(is_pdf(m) for m in self.user.messages()):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await self.settle()
 
     def has_button(self, prefix: str) -> bool:
         try:
@@ -285,7 +297,9 @@ async def spanish_lower_back(person: Recorder) -> None:
     await person.send("me noto la espalda más suelta")
     await person.send("/progress")
     await person.send("/report")
+    await person.wait_for_button("rp:name:")  # after the chart: the first one takes a while
     await person.tap("rp:name:no")
+    await person.wait_for_document()
 
 
 GERMAN_CAUDA_EQUINA = (
