@@ -319,6 +319,8 @@ async def german_warning_sign_mid_session(person: Recorder) -> None:
     await person.tap("pn:b:", "4")
     await person.tap("ss:start:")
     await person.send(GERMAN_CAUDA_EQUINA)
+    await person.tap("pn:a:", "6")
+    await person.tap("ss:nonote:")
     await person.send("/stretch")
 
 

@@ -859,9 +859,16 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
         lines.append(t(f"session.summary.{key}"))
     unit.say("\n".join(lines))
     check_first = triage_flow.check_required(unit)
+    # Emergency or urgent advice given during the session (a sign typed mid-hold): no
+    # "next session tomorrow", and no reminder offer, until a clinician has seen them.
+    blocked = triage_flow.current_gate(unit)[0] is Gate.BLOCKED
     unit.idle()
     if unit.stores_data:
         await adapt(unit)
+    if blocked:
+        unit.say(t("session.summary.next_blocked"))
+        await _forget_unless_kept(unit, session)
+        return
     keyboard = [
         [(t("common.menu_reminders"), "go:reminders")],
         [(t("common.menu_progress"), "go:progress")],

@@ -558,3 +558,23 @@ async def test_an_emergency_answer_to_a_follow_up_question_is_asked_again_before
     recheck = await answer_all_no(user)
     assert "Earlier you wrote" in recheck.text, recheck.text
     assert not any("Nothing in your answers" in m.text for m in user.messages())
+
+
+async def test_an_emergency_typed_mid_session_never_ends_with_next_session_tomorrow(
+    harness: Harness,
+) -> None:
+    """The emergency advice says get help now: the summary must not invite the next session
+    tomorrow, nor offer a reminder, until a clinician has seen them."""
+    user = harness.user(17090)
+    countdown = await hold_first_stretch(harness, user, 17090)
+    assert countdown
+    await user.send(EMERGENCY_TEXT)
+    await user.wait_for(lambda m: m.text.startswith("🚨"))
+    after = await user.wait_for(has_button("pn:a:"))
+    await user.press(after, callback_data=button(after, "pn:a:")[:-1] + "5")
+    note = await user.wait_for(has_button("ss:nonote:"))
+    await user.press(note, callback_data=button(note, "ss:nonote:"))
+    last = await user.wait_for("No more stretches until a doctor has checked you")
+    said = [m.text for m in user.messages()]
+    assert not any("Next session: tomorrow" in text for text in said)
+    assert not has_button("go:reminders")(last)
