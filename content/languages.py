@@ -77,6 +77,15 @@ LOCALISED_FILES: dict[str, FileSpec] = {
     "clearance.yaml": _spec("rationale source"),
     "emergency_numbers.yaml": _spec("where sources", own="default"),
     "timezones.yaml": _spec("label", own="places aliases ambiguous"),
+    # What people type: every list is the language's own.
+    "typed_words.yaml": _spec(
+        "",
+        own=" ".join(
+            "unsure no yes answer_fillers pain_numbers no_pain pain_fillers out_of consent_words"
+            " consent_agreeing consent_refusing regions under pause go skip stop control_fillers"
+            " commands hurt_places no_note days_done every_day weekdays weekend day_fillers".split()
+        ),
+    ),
 }
 
 _current: ContextVar[str] = ContextVar("language", default=SOURCE_LANGUAGE)
@@ -141,6 +150,11 @@ def _load(model: type[M], filename: str, code: str) -> M:
 def localised(model: type[M], filename: str) -> M:
     """``filename`` validated as ``model``, in this update's language."""
     return _load(model, filename, current())
+
+
+def localised_in(model: type[M], filename: str, code: str) -> M:
+    """``filename`` validated as ``model``, in ``code``'s language."""
+    return _load(model, filename, code)
 
 
 # --- the start-up check ----------------------------------------------------------------
@@ -306,6 +320,7 @@ def _models() -> dict[str, type[BaseModel]]:
     from content.schema.stretches import StretchFile
     from content.schema.timezones import ZoneCatalogue
     from content.schema.triage import TriageBank
+    from content.schema.typed_words import TypedWords
 
     return {
         "triage.yaml": TriageBank,
@@ -314,6 +329,7 @@ def _models() -> dict[str, type[BaseModel]]:
         "clearance.yaml": ClearanceFile,
         "emergency_numbers.yaml": EmergencyNumbers,
         "timezones.yaml": ZoneCatalogue,
+        "typed_words.yaml": TypedWords,
     }
 
 

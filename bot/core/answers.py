@@ -4,14 +4,19 @@ People tap the buttons most of the time, but some type: "yep", "Nope!", "yesss �
 "not really", "dunno". A reply is read as one answer only when every word in it is
 understood; anything else ("yes but only on the left") gives None so the bot asks again
 rather than guessing. Doubt wins: "yes maybe" is not sure. A symptom present only a little
-("a bit", "sometimes") is a yes: the question asks whether it is there at all.
+("a bit", "sometimes") is a yes: the question asks whether it is there at all. The words
+are English's and the person's language's (content/typed_words.yaml): "sí", "no sé",
+"nein", "weiß nicht".
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
+from functools import cache
+
+from content import languages
+from content.schema.typed_words import plain, typed_words
 
 
 class Answer(StrEnum):
@@ -20,33 +25,6 @@ class Answer(StrEnum):
     UNSURE = "unsure"
 
 
-# Comma-separated phrases, written without apostrophes (the reply loses them too).
-_PHRASES: dict[Answer, str] = {
-    Answer.UNSURE: (
-        "not sure, unsure, maybe, dunno, idk, dont know, do not know, no idea, not certain, "
-        "perhaps, possibly, cant remember, cant say, hard to say, no clue, kind of, kinda, "
-        "sort of, might be, could be, probably, probably not, i guess, not certain, "
-        "cant tell, not sure tbh"
-    ),
-    Answer.NO: (
-        "no, n, nope, nah, naw, nay, not really, never, not at all, none, no way, negative, "
-        "i dont, i do not, i havent, i have not, i am not, im not, i didnt, i did not, "
-        "dont think so, i dont think so, not that i know, not that i know of, nothing, "
-        "nothing like that, na, nop, nopes, nopp, not me, no no, nah nah, not at all no"
-    ),
-    Answer.YES: (
-        "yes, y, yeah, yea, yeh, ye, yep, yup, ya, yah, yas, aye, sure, for sure, definitely, "
-        "absolutely, correct, i do, i have, i am, i did, i think so, of course, affirmative, "
-        "true, thats right, that is right, thats correct, that is correct, indeed, yh, yeap, "
-        "yesh, yessir, a little, a bit, a little bit, slightly, sometimes, occasionally, "
-        "it is, it does, they do, they are, i have yes"
-    ),
-}
-# Words that may come with an answer without changing it.
-_FILLERS = frozenset(
-    "i im it its is ok okay please thanks thank you ta um uh er erm hmm well so just "
-    "really actually honestly mate haha lol sir maam madam doc doctor bro dear".split()
-)
 _EMOJI = {
     "👍": " yes ",
     "✅": " yes ",
@@ -65,32 +43,39 @@ def _squeeze(word: str) -> str:
 def _tokens(text: str) -> list[str]:
     for emoji, word in _EMOJI.items():
         text = text.replace(emoji, f" {word} ")
-    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
-    return [_squeeze(word) for word in re.findall(r"[a-z]+", text)]
+    return [_squeeze(word) for word in re.findall(r"[a-z]+", plain(text))]
 
 
-def _pattern(phrases: str) -> re.Pattern[str]:
-    squeezed = {" ".join(map(_squeeze, phrase.split())) for phrase in phrases.split(",")}
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    squeezed = {" ".join(map(_squeeze, phrase.split())) for phrase in phrases}
     # Longest first, so "i dont think so" wins over "i dont".
     alternatives = sorted(squeezed, key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")\b")
 
 
-# In the order of _PHRASES: doubt first, so "not sure" is never read as "no" + "sure",
-# then "no", so "i do not" is never read as "i do".
-_PATTERNS = tuple((answer, _pattern(phrases)) for answer, phrases in _PHRASES.items())
-_SQUEEZED_FILLERS = frozenset(_squeeze(word) for word in _FILLERS)
+@cache
+def _tables(language: str) -> tuple[tuple[tuple[Answer, re.Pattern[str]], ...], frozenset[str]]:
+    """The phrases of English and ``language`` (content/typed_words.yaml): doubt first, so
+    "not sure" is never read as "no" + "sure", then "no", so "i do not" is never "i do"."""
+    words = typed_words(language)
+    patterns = (
+        (Answer.UNSURE, _pattern(words.unsure)),
+        (Answer.NO, _pattern(words.no)),
+        (Answer.YES, _pattern(words.yes)),
+    )
+    return patterns, frozenset(_squeeze(word) for word in words.answer_fillers)
 
 
 def parse_answer(text: str) -> Answer | None:
     """The answer a typed reply gives, or None when it is empty or ambiguous."""
+    patterns, fillers = _tables(languages.current())
     words = " ".join(_tokens(text))
     found: set[Answer] = set()
-    for answer, pattern in _PATTERNS:
+    for answer, pattern in patterns:
         words, hits = pattern.subn(" ", words)
         if hits:
             found.add(answer)
-    if not found or any(word not in _SQUEEZED_FILLERS for word in words.split()):
+    if not found or any(word not in fillers for word in words.split()):
         return None
     if Answer.UNSURE in found:
         return Answer.UNSURE

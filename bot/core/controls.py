@@ -4,15 +4,20 @@
 The buttons and commands do this, but some people type instead. A message counts as a
 control only when it is nothing but one (a few polite words allowed: "pause please", "ok
 next one"); anything longer is left to the rest of the text handling, so "stop, my leg is
-numb" still reaches the safety net and is never read as a plain "stop".
+numb" still reaches the safety net and is never read as a plain "stop". The words are
+English's and the person's language's (content/typed_words.yaml): "pausa", "weiter".
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import TypeVar
+
+from content import languages
+from content.schema.typed_words import plain, typed_words
 
 T = TypeVar("T")
 
@@ -24,73 +29,57 @@ class Control(StrEnum):
     STOP = "stop"
 
 
-_PHRASES: dict[Control, tuple[str, ...]] = {
-    Control.PAUSE: ("pause", "wait", "hold on", "hang on", "brb", "break", "take a break"),
-    Control.GO: (
-        "go", "go on", "start", "begin", "resume", "continue", "carry on", "keep going",
-        "unpause", "ready", "im ready", "back", "im back", "lets go", "go ahead",
-        # "ok" / "yes" to "get into position, then start" ("done" is not: done with what?).
-        "ok", "okay", "k", "yes", "yep", "yeah", "sure", "in position", "im in position",
-    ),
-    Control.SKIP: ("skip", "next", "pass", "move on", "skip it", "next one", "skip this one"),
-    Control.STOP: (
-        "stop", "quit", "end", "exit", "enough", "thats enough", "stop session",
-        "end session", "stop the session", "end the session", "stop stretching",
-    ),
-}  # fmt: skip
-# Words that may come with a control without changing it.
-_FILLERS = frozenset("ok okay please pls plz now thanks thank you lets just a sec bit".split())
-_LOOKUP = {phrase: control for control, phrases in _PHRASES.items() for phrase in phrases}
+@dataclass(frozen=True)
+class _ControlWords:
+    controls: dict[str, Control]
+    commands: dict[str, str]
+    fillers: frozenset[str]
+    places: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+
+
+@cache
+def _words(language: str) -> _ControlWords:
+    """English's and ``language``'s words (content/typed_words.yaml). A phrase two controls
+    share keeps the first: stop before skip before pause before go ("para" stops)."""
+    typed = typed_words(language)
+    controls: dict[str, Control] = {}
+    for control, phrases in (
+        (Control.STOP, typed.stop),
+        (Control.SKIP, typed.skip),
+        (Control.PAUSE, typed.pause),
+        (Control.GO, typed.go),
+    ):
+        for phrase in phrases:
+            controls.setdefault(phrase, control)
+    commands = {phrase: name for name, phrases in typed.commands.items() for phrase in phrases}
+    places = tuple(
+        (place, tuple(re.compile(pattern) for pattern in typed.hurt_places.get(place, ())))
+        for place in ("arm", "leg", "neck", "back")
+    )
+    return _ControlWords(controls, commands, frozenset(typed.control_fillers), places)
 
 
 def parse_control(text: str) -> Control | None:
     """The control a typed message gives, or None when it is anything more."""
-    return _look_up(text, _LOOKUP)
+    words = _words(languages.current())
+    return _look_up(text, words.controls, words.fillers)
 
 
-def _look_up(text: str, table: dict[str, T]) -> T | None:
+def _look_up(text: str, table: dict[str, T], fillers: frozenset[str]) -> T | None:
     """The message as a whole, or without its polite words, looked up in ``table``."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
-    words = re.findall(r"[a-z]+", text)
+    words = re.findall(r"[a-z]+", plain(text))
     if not words or len(words) > 6:
         return None
     whole = " ".join(words)
     if whole in table:
         return table[whole]
-    return table.get(" ".join(word for word in words if word not in _FILLERS))
-
-
-# Commands people type as words; never one that deletes anything.
-_COMMAND_WORDS: dict[str, tuple[str, ...]] = {
-    "help": (
-        "help", "menu", "commands", "options", "what can you do", "hi", "hello", "hey",
-        "hi there", "hello there", "hey there", "good morning", "good evening",
-    ),
-    "stretch": (
-        "stretch", "stretches", "stretching", "session", "start session", "new session",
-        "lets stretch", "start stretching", "stretch now", "exercise", "exercises",
-    ),
-    "progress": ("progress", "my progress", "stats", "my stats", "history", "my history"),
-    "reminders": ("reminder", "reminders", "remind me", "set reminder", "set a reminder"),
-    "settings": ("settings", "my settings", "preferences"),
-    "checkup": ("checkup", "check up", "check", "safety check", "recheck", "screening"),
-    "privacy": ("privacy", "my data", "consent"),
-}  # fmt: skip
-_COMMAND_LOOKUP = {phrase: name for name, phrases in _COMMAND_WORDS.items() for phrase in phrases}
+    return table.get(" ".join(word for word in words if word not in fillers))
 
 
 def parse_command_word(text: str) -> str | None:
     """The command a message names as a plain word or two ("stretch", "my progress")."""
-    return _look_up(text, _COMMAND_LOOKUP)
-
-
-# Where it hurts, after "This hurts": the places of the buttons, by the words people use.
-_PLACES = (
-    ("arm", re.compile(r"\b(?:arms?|hands?|fingers?|wrists?|elbows?)\b")),
-    ("leg", re.compile(r"\b(?:legs?|foot|feet|toes?|knees?|thighs?|calf|calves|ankles?|shins?)\b")),
-    ("neck", re.compile(r"\bnecks?\b")),
-    ("back", re.compile(r"\b(?:back|spine|lumbar)\b")),
-)
+    words = _words(languages.current())
+    return _look_up(text, words.commands, words.fillers)
 
 
 def parse_hurt_place(text: str) -> str | None:
@@ -99,8 +88,9 @@ def parse_hurt_place(text: str) -> str | None:
     An arm or a leg wins over the back or neck it comes with ("down my leg from my back"):
     pain spreading into a limb is the one that matters for safety.
     """
-    words = " ".join(re.findall(r"[a-z]+", text.casefold()))
-    found = [place for place, pattern in _PLACES if pattern.search(words)]
+    words = " ".join(re.findall(r"[a-z]+", plain(text)))
+    places = _words(languages.current()).places
+    found = [place for place, patterns in places if any(p.search(words) for p in patterns)]
     limbs = [place for place in found if place in ("arm", "leg")]
     if len(limbs) == 1:
         return limbs[0]

@@ -19,56 +19,69 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import cache
 from itertools import pairwise
 
+from content import languages
 from content.loader import cached
 from content.schema.stretches import PainRules, RoutineFile
+from content.schema.typed_words import plain, typed_words
 
 SCALE_MAX = 10
 # Float averages: 6.6666 - 4.6666 must still count as a 2-point drop.
 TOLERANCE = 1e-9
 
-_NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten".split(),
-    )
-}
-_NO_PAIN = frozenset({"none", "no pain", "nothing", "nil"})
-# Words people wrap a number in ("I'd say about a 6 today"); any other word makes the
-# answer ambiguous, and the bot asks again rather than guess.
-_FILLER = frozenset(
-    """pain about around roughly approximately approx maybe probably perhaps like its it's
-    it is was i i'd id say would be a an my the level score currently now right today
-    at just of still ish think guess reckon feel feels feeling um uh hmm well so this
-    morning tonight evening""".split()
-)
 # Keycap digits ("3️⃣") carry two invisible marks after the digit.
 _KEYCAP_MARKS = str.maketrans("", "", "\ufe0f\u20e3")
-_NUMBER = r"\d+|" + "|".join(_NUMBER_WORDS)
-_OUT_OF_TEN = re.compile(rf"\b({_NUMBER})\s*(?:/|out of|of)\s*(?:10|ten)\b")
 _TOKEN = re.compile(r"[a-z']+|\d+|\S")
 _IGNORED_MARKS = frozenset(".,!?~:")
+
+
+@dataclass(frozen=True)
+class _PainWords:
+    numbers: dict[str, int]
+    none: frozenset[str]
+    fillers: frozenset[str]
+    out_of_ten: re.Pattern[str]
+
+
+@cache
+def _words(language: str) -> _PainWords:
+    """English's and ``language``'s words (content/typed_words.yaml): the numbers 0-10,
+    "no pain", and the words people wrap a number in ("I'd say about a 6 today")."""
+    typed = typed_words(language)
+    numbers = {word: value for value, words in enumerate(typed.pain_numbers) for word in words}
+    number = r"\d+|" + "|".join(re.escape(word) for word in sorted(numbers, key=len, reverse=True))
+    ten = "|".join(re.escape(word) for word in typed.pain_numbers[SCALE_MAX])
+    out_of = "|".join(re.escape(word) for word in typed.out_of)
+    return _PainWords(
+        numbers=numbers,
+        none=frozenset(typed.no_pain),
+        fillers=frozenset(typed.pain_fillers),
+        out_of_ten=re.compile(rf"\b({number})\s*(?:/|{out_of})\s*(?:10|{ten})\b"),
+    )
 
 
 def parse_pain(text: str) -> int | None:
     """A 0-10 rating from what someone typed, or None when it is not one clear whole number.
 
-    "7", "7/10", " 7 ", "seven", "pain 7", "about 5", "none" are read; "77", "11", "-1",
-    "6-7", "7 or 8" and decimals such as "7.5" are not (the bot asks again: the scale is
-    whole numbers and rounding would put words in the person's mouth).
+    "7", "7/10", " 7 ", "seven", "pain 7", "about 5", "none" are read, and the same in the
+    person's language ("siete", "7 von 10"); "77", "11", "-1", "6-7", "7 or 8" and decimals
+    such as "7.5" are not (the bot asks again: the scale is whole numbers and rounding would
+    put words in the person's mouth).
     """
-    cleaned = text.strip().lower().replace("’", "'").translate(_KEYCAP_MARKS)
-    if cleaned in _NO_PAIN:
+    words = _words(languages.current())
+    cleaned = plain(text.strip()).translate(_KEYCAP_MARKS)
+    if " ".join(cleaned.split()) in words.none:
         return 0
-    cleaned = _OUT_OF_TEN.sub(r"\1", cleaned)
+    cleaned = words.out_of_ten.sub(r"\1", cleaned)
     values: list[int] = []
     for token in _TOKEN.findall(cleaned):
         if token.isdigit():
             values.append(int(token))
-        elif token in _NUMBER_WORDS:
-            values.append(_NUMBER_WORDS[token])
-        elif token not in _FILLER and token not in _IGNORED_MARKS:
+        elif token in words.numbers:
+            values.append(words.numbers[token])
+        elif token not in words.fillers and token not in _IGNORED_MARKS:
             return None
     if len(values) != 1 or not 0 <= values[0] <= SCALE_MAX:
         return None

@@ -33,6 +33,7 @@ from content import languages
 from content.languages import localised
 from content.schema.texts import t
 from content.schema.timezones import ZoneCatalogue, known_zone_names, place_key
+from content.schema.typed_words import typed_words
 
 EVERY_DAY: frozenset[int] = frozenset(range(7))
 WEEKDAYS: frozenset[int] = frozenset(range(5))
@@ -109,14 +110,6 @@ _DAY_NAMES = (
     ("sunday", "sun"),
 )
 _DAY_OF = {name: day for day, names in enumerate(_DAY_NAMES) for name in (*names, f"{names[0]}s")}
-_DAY_SETS = {
-    "every day": EVERY_DAY, "everyday": EVERY_DAY, "daily": EVERY_DAY, "each day": EVERY_DAY,
-    "all days": EVERY_DAY, "all week": EVERY_DAY, "7 days": EVERY_DAY, "seven days": EVERY_DAY,
-    "weekdays": WEEKDAYS, "week days": WEEKDAYS, "workdays": WEEKDAYS, "work days": WEEKDAYS,
-    "working days": WEEKDAYS, "monday to friday": WEEKDAYS, "mon to fri": WEEKDAYS,
-    "mon fri": WEEKDAYS, "weekends": frozenset({5, 6}), "weekend": frozenset({5, 6}),
-}  # fmt: skip
-_DAY_FILLERS = frozenset("on and or please the every only just".split())
 
 
 def parse_days(text: str) -> frozenset[int] | None:
@@ -143,28 +136,27 @@ def parse_days(text: str) -> frozenset[int] | None:
 def _typed_days(
     language: str,
 ) -> tuple[Mapping[str, int], Mapping[str, frozenset[int]], frozenset[str]]:
-    """English's day words with ``language``'s added."""
-    if language == languages.SOURCE_LANGUAGE:
-        return _DAY_OF, _DAY_SETS, _DAY_FILLERS
-    locale = languages.babel_locale(language)
+    """English's day words with ``language``'s added: its day names from CLDR (through
+    Babel) and its words for every day, weekdays and the weekend (content/typed_words.yaml)."""
     day_of = dict(_DAY_OF)
-    for width in ("wide", "abbreviated"):
-        for day, name in locale.days["format"][width].items():
-            key = place_key(name).strip(".")
-            if len(key) >= 3:  # "Mo", "Di": too short to be sure they mean a day
-                day_of.setdefault(key, day)
-    with languages.speaking(language):
-        sets = {
-            EVERY_DAY: t("reminders.typed.every_day"),
-            WEEKDAYS: t("reminders.typed.weekdays"),
-            frozenset({5, 6}): t("reminders.typed.weekend"),
-        }
-        fillers = t("reminders.typed.fillers")
-    day_sets = dict(_DAY_SETS)
-    for days, phrases in sets.items():
-        for phrase in phrases.split("|"):
+    if language != languages.SOURCE_LANGUAGE:
+        locale = languages.babel_locale(language)
+        for width in ("wide", "abbreviated"):
+            for day, name in locale.days["format"][width].items():
+                key = place_key(name).strip(".")
+                if len(key) >= 3:  # "Mo", "Di": too short to be sure they mean a day
+                    day_of.setdefault(key, day)
+    typed = typed_words(language)
+    day_sets: dict[str, frozenset[int]] = {}
+    for days, phrases in (
+        (EVERY_DAY, typed.every_day),
+        (WEEKDAYS, typed.weekdays),
+        (frozenset({5, 6}), typed.weekend),
+    ):
+        for phrase in phrases:
             day_sets.setdefault(" ".join(re.findall(r"[a-z0-9]+", place_key(phrase))), days)
-    return day_of, day_sets, _DAY_FILLERS | frozenset(place_key(fillers).split())
+    fillers = frozenset(word for phrase in typed.day_fillers for word in phrase.split())
+    return day_of, day_sets, fillers
 
 
 def _clock_time(hour: int, minute: int) -> time | None:

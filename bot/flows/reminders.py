@@ -42,7 +42,9 @@ from bot.core.schedule import ZoneChoice
 from bot.db.models import Reminder, StretchSession, Timer
 from bot.flows import session as session_flow
 from bot.flows.unit import TIMER_BY_KEY, Keyboard, Unit
+from content.schema import typed_words
 from content.schema.texts import t
+from content.schema.typed_words import plain
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +421,8 @@ async def typed(unit: Unit, text: str) -> bool:
         else:
             unit.say(t("reminders.zone.not_understood"))
         return True
-    if step == "days_custom" and text.strip(" .!").casefold() in ("done", "ok", "okay", "thats it"):
+    done_words = typed_words.current().days_done
+    if step == "days_custom" and " ".join(plain(text).strip(" .!").split()) in done_words:
         await days_done(unit, None)  # the Done button, typed
         return True
     days = schedule.parse_days(text) if step in ("days", "days_custom") else None

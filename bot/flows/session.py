@@ -28,8 +28,10 @@ from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
 from bot.flows import triage as triage_flow
 from bot.flows.unit import Keyboard, Unit
+from content.schema import typed_words
 from content.schema.common import Condition, Level, Region
 from content.schema.texts import t
+from content.schema.typed_words import plain
 
 IDLE_LIMIT = timedelta(hours=1)
 TICK_SECONDS = 5.0  # countdown edits: well inside Telegram's per-chat edit limits
@@ -834,9 +836,9 @@ async def typed_note(unit: Unit, text: str) -> bool:
     if session is None or session.phase != "note":
         return False
     # "no", "nothing", "no note" typed is the No note button, not a note saying "no".
-    plain = " ".join(text.casefold().strip(" .!").split())
+    typed = " ".join(plain(text).strip(" .!").split())
     declined = (
-        plain in ("no note", "no notes", "done", "all done", "nope thanks")
+        typed in typed_words.current().no_note
         or parse_answer(text) is Answer.NO
         or parse_control(text) is Control.SKIP
     )

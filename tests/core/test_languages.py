@@ -237,3 +237,172 @@ def test_english_questions_keep_to_350_characters() -> None:
     """English is the shortest: it keeps the old limit, so translations have room."""
     with languages.speaking("en"):
         assert max(len(q.text) for q in triage_core.load_bank().questions) <= 350
+
+
+# --- What people type is understood in their language, and English still works ----------
+from bot.core.answers import Answer, parse_answer  # noqa: E402
+from bot.core.controls import Control, parse_control, parse_hurt_place  # noqa: E402
+from bot.core.pain import parse_pain  # noqa: E402
+from bot.core.profile_text import parse_consent, parse_region  # noqa: E402
+from bot.core.schedule import parse_days  # noqa: E402
+from content.schema.common import Region  # noqa: E402
+
+TYPED_ANSWERS = [
+    ("es", "sí", Answer.YES),
+    ("es", "Sí, un poco", Answer.YES),
+    ("es", "no", Answer.NO),
+    ("es", "para nada", Answer.NO),
+    ("es", "no sé", Answer.UNSURE),
+    ("es", "ni idea", Answer.UNSURE),
+    ("es", "no estoy segura", Answer.UNSURE),
+    ("es", "sí no sé", Answer.UNSURE),
+    ("de", "ja", Answer.YES),
+    ("de", "ja, ein bisschen", Answer.YES),
+    ("de", "nein", Answer.NO),
+    ("de", "nö", Answer.NO),
+    ("de", "weiß nicht", Answer.UNSURE),
+    ("de", "keine Ahnung", Answer.UNSURE),
+    ("de", "vielleicht", Answer.UNSURE),
+    ("es", "yes", Answer.YES),
+    ("de", "not sure", Answer.UNSURE),
+]
+
+
+@pytest.mark.parametrize(("code", "typed", "expected"), TYPED_ANSWERS)
+def test_a_typed_answer_is_read_in_the_persons_language(
+    code: str, typed: str, expected: Answer
+) -> None:
+    with languages.speaking(code):
+        assert parse_answer(typed) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "typed"), [("es", "sí pero solo a la izquierda"), ("de", "ja aber nur links")]
+)
+def test_an_answer_with_more_in_it_is_asked_again(code: str, typed: str) -> None:
+    with languages.speaking(code):
+        assert parse_answer(typed) is None
+
+
+def test_spanish_words_mean_nothing_to_an_english_reader() -> None:
+    """English people are read with English words only: "sí" is not their yes."""
+    with languages.speaking("en"):
+        assert parse_answer("nein") is None
+        assert parse_pain("siete") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "score"),
+    [
+        ("es", "siete", 7),
+        ("es", "7 de 10", 7),
+        ("es", "sin dolor", 0),
+        ("es", "un 6 más o menos", 6),
+        ("de", "sieben", 7),
+        ("de", "7 von 10", 7),
+        ("de", "keine Schmerzen", 0),
+        ("de", "so etwa 4", 4),
+        ("de", "7 oder 8", None),
+        ("es", "7", 7),
+    ],
+)
+def test_a_typed_pain_score_is_read_in_the_persons_language(
+    code: str, typed: str, score: int | None
+) -> None:
+    with languages.speaking(code):
+        assert parse_pain(typed) == score
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "consent"),
+    [
+        ("es", "sí, guárdalas", True),
+        ("es", "no guardes nada", False),
+        ("es", "bueno no sé", None),
+        ("de", "ja, speichern", True),
+        ("de", "bitte nichts speichern", False),
+        ("de", "👍", None),
+    ],
+)
+def test_consent_is_explicit_in_every_language(code: str, typed: str, consent: bool | None) -> None:
+    with languages.speaking(code):
+        assert parse_consent(typed) is consent
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "region"),
+    [
+        ("es", "zona lumbar", Region.LOWER_BACK),
+        ("es", "ciática", Region.LOWER_BACK_LEG),
+        ("es", "el cuello", Region.NECK),
+        ("de", "unterer Rücken", Region.LOWER_BACK),
+        ("de", "Ischias", Region.LOWER_BACK_LEG),
+        ("de", "Nacken", Region.NECK),
+    ],
+)
+def test_where_it_hurts_is_read_in_the_persons_language(
+    code: str, typed: str, region: Region
+) -> None:
+    with languages.speaking(code):
+        assert parse_region(typed) is region
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "control"),
+    [
+        ("es", "pausa", Control.PAUSE),
+        ("es", "para", Control.STOP),
+        ("es", "siguiente", Control.SKIP),
+        ("es", "sigue", Control.GO),
+        ("de", "Pause", Control.PAUSE),
+        ("de", "stopp", Control.STOP),
+        ("de", "überspringen", Control.SKIP),
+        ("de", "weiter", Control.GO),
+        ("de", "stop", Control.STOP),
+    ],
+)
+def test_session_controls_are_read_in_the_persons_language(
+    code: str, typed: str, control: Control
+) -> None:
+    with languages.speaking(code):
+        assert parse_control(typed) is control
+
+
+def test_a_control_with_a_symptom_is_not_a_control() -> None:
+    with languages.speaking("es"):
+        assert parse_control("para, se me duerme la pierna") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "place"),
+    [
+        ("es", "me duele la pierna", "leg"),
+        ("es", "en la mano", "arm"),
+        ("de", "im Bein", "leg"),
+        ("de", "der Nacken", "neck"),
+        ("de", "vom Rücken ins Bein", "leg"),
+    ],
+)
+def test_where_a_stretch_hurts_is_read_in_the_persons_language(
+    code: str, typed: str, place: str
+) -> None:
+    with languages.speaking(code):
+        assert parse_hurt_place(typed) == place
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "days"),
+    [
+        ("es", "todos los días", frozenset(range(7))),
+        ("es", "lunes miércoles viernes", frozenset({0, 2, 4})),
+        ("es", "entre semana", frozenset(range(5))),
+        ("de", "jeden Tag", frozenset(range(7))),
+        ("de", "Montag und Donnerstag", frozenset({0, 3})),
+        ("de", "am Wochenende", frozenset({5, 6})),
+    ],
+)
+def test_reminder_days_are_read_in_the_persons_language(
+    code: str, typed: str, days: frozenset[int]
+) -> None:
+    with languages.speaking(code):
+        assert parse_days(typed) == days
