@@ -215,3 +215,25 @@ async def test_the_command_menu_is_published_in_each_language(harness: Harness, 
     descriptions = {c["description"] for c in published}
     assert descriptions.isdisjoint({c["description"] for c in english})
     assert texts_of(code)["commands.stretch"] in descriptions
+
+
+async def test_a_typed_si_to_a_warning_sign_is_a_yes_and_gets_spanish_emergency_advice(
+    harness: Harness,
+) -> None:
+    """Typing, not tapping: "sí" to the cauda equina question is a yes, and the advice is
+    the emergency one, in Spanish, with 112 first."""
+    user = harness.user(19008, language_code="es")
+    await user.send("/start")
+    await user.send("sí")  # consent, typed
+    await user.send("zona lumbar")
+    await user.send("tengo 45")
+    first = await user.wait_for(has_button("tq:"))
+    assert button(first, "tq:").split(":")[1] == "cauda_equina_signs"
+    await user.send("no sé")  # not sure: asked again? no, read as "not sure" and the check goes on
+    second = await user.wait_for(has_button("tq:"))
+    assert button(second, "tq:").split(":")[1] != "cauda_equina_signs"
+    await user.send("sí")
+    advice = await user.wait_for(lambda m: m.text.startswith("🚨"))
+    assert advice.text.index("112") < advice.text.index("911")
+    spanish = re.sub(r"<[^>]+>", "", texts_of("es")["triage.outcome_emergency"])
+    assert advice.text.startswith(spanish.split("{numbers}")[0].strip())
