@@ -68,18 +68,22 @@ _TIME_WORDS = {"noon": time(12), "midday": time(12), "midnight": time(0)}
 _CLOCK = re.compile(
     r"(?P<hour>[0-9]{1,2})"
     r"(?:(?P<sep>[:.h])(?P<minute>[0-9]{2}))?"
-    r"\s*(?P<suffix>am|pm|h)?"
+    r"\s*(?P<suffix>am|pm|h|uhr)?"
 )
+# "at 7pm", "a las 19:00", "um 19 Uhr": the little word before a time.
+_AT = re.compile(r"^(?:at|a las|a la|sobre las|um|gegen) ")
 _MILITARY = re.compile(r"(?P<hour>[0-9]{2})(?P<minute>[0-9]{2})")
 
 
 def parse_time(text: str) -> time | None:
-    """The time of day in ``text`` ("7:30", "19:00", "7pm", "7.30 pm", "19h", "noon"), or None.
+    """The time of day in ``text`` ("7:30", "19:00", "7pm", "7.30 pm", "19h", "19 Uhr",
+    "a las 19:00", "noon"), or None.
 
     A bare number ("7") is refused: it could be morning or evening, and a reminder at the
     wrong end of the day is worse than asking again.
     """
     cleaned = " ".join(text.casefold().replace("a.m.", "am").replace("p.m.", "pm").split())
+    cleaned = _AT.sub("", cleaned)
     if cleaned in _TIME_WORDS:
         return _TIME_WORDS[cleaned]
     if military := _MILITARY.fullmatch(cleaned):

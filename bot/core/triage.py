@@ -24,7 +24,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
+from babel.lists import format_list
+
 from bot.core.answers import Answer
+from content import languages
 from content.languages import localised
 from content.schema.common import AgeBand, Condition, Level, Region
 from content.schema.texts import t
@@ -294,7 +297,7 @@ def plain_reason(finding: Finding, bank: TriageBank | None = None) -> str:
         topics = [bank.question(qid).topic for qid in finding.unsure_ids]
         today = finding.level_if_yes is Level.EMERGENCY
         key = "triage.reason_unsure_today" if today else "triage.reason_unsure"
-        return t(key, topic=" and ".join(topics))
+        return t(key, topic=format_list(topics, locale=languages.locale()))
     if finding.rule_id is not None:
         own = next(rule.why for rule in bank.rules if rule.id == finding.rule_id)
     else:

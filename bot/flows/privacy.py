@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import routine
+from bot.core import formats, routine
 from bot.db.models import PERSONAL_TABLES, Base, PainRating, Reminder, Timer, User
 from bot.flows import reminders as reminders_flow
 from bot.flows import triage as triage_flow
@@ -50,7 +50,7 @@ PAIN_CSV_COLUMNS = ("id", "at_utc", "at_local", "kind", "value", "body_part", "n
 async def show_privacy(unit: Unit) -> None:
     if unit.stores_data:
         agreed = unit.user.consent_at or unit.user.created_at
-        since = f"{agreed.day} {agreed:%b %Y}"
+        since = formats.day(agreed.date())
         unit.say(
             t("privacy.kept", since=since),
             [

@@ -406,3 +406,21 @@ def test_reminder_days_are_read_in_the_persons_language(
 ) -> None:
     with languages.speaking(code):
         assert parse_days(typed) == days
+
+
+@pytest.mark.parametrize(
+    ("typed", "hour"), [("19 Uhr", 19), ("um 7:30 Uhr", 7), ("a las 19:00", 19), ("20h", 20)]
+)
+def test_times_are_read_the_way_spanish_and_german_write_them(typed: str, hour: int) -> None:
+    from bot.core.schedule import parse_time
+
+    found = parse_time(typed)
+    assert found is not None and found.hour == hour
+
+
+def test_lists_in_a_sentence_use_the_languages_own_and() -> None:
+    from babel.lists import format_list
+
+    for code, word in (("en", " and "), ("es", " y "), ("de", " und ")):
+        with languages.speaking(code):
+            assert word in format_list(["a", "b"], locale=languages.locale())
