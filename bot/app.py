@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.core import routine
+from bot.core import routine, safety
 from bot.delivery import Delivery
 from bot.flows import privacy as privacy_flow
 from bot.flows import reminders as reminders_flow
@@ -87,6 +87,7 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
     assert settings.token is not None
     # A broken content file, or a language with a gap, stops start-up naming the file and field.
     languages.check_all()
+    safety.load_banks()  # every language's phrase bank
     for code in languages.languages():
         with languages.speaking(code):
             routine.load_library()

@@ -22,7 +22,14 @@ from io import BytesIO
 import numpy as np
 
 from bot.core import meaning
-from bot.core.safety import Alarm, Concern, about_someone_else, load_bank, normalise
+from bot.core.safety import (
+    Alarm,
+    Concern,
+    about_someone_else_in_any,
+    load_banks,
+    normalise,
+    talks_about_a_sign,
+)
 from content.loader import CONTENT_DIR, ContentError
 from content.schema.meaning import MeaningWeights
 
@@ -74,12 +81,12 @@ class Encoder:
 def make_reader(encoder: Encoder, weights: MeaningWeights) -> Reader:
     """A function from a message to the layer's own suggestion."""
     content = meaning.load_content()
-    bank = load_bank()
+    load_banks()  # every language's context words, before the first message
 
     def read_message(text: str) -> Alarm | Concern | None:
         reading = meaning.read(weights, encoder.embed(text[:MAX_CHARACTERS]))
-        talk = bool(bank.compiled.hypothetical.search(normalise(bank, text)))
-        theirs = about_someone_else(bank, text)
+        talk = talks_about_a_sign(text)
+        theirs = about_someone_else_in_any(text)
         return meaning.suggest(content, reading, talk_about_a_sign=talk, someone_else=theirs)
 
     return read_message
@@ -105,7 +112,8 @@ def start_loading() -> None:
 
 def _load(weights: MeaningWeights) -> None:
     global _reader
-    normalise(load_bank(), "warming up")  # the rules' typo dictionary, before any message
+    for bank in load_banks():  # each bank's typo dictionary, before any message
+        normalise(bank, "warming up")
     if os.environ.get("SAFETY_MODEL", "on").lower() in ("off", "0", "false"):
         log.info("safety_model_off")
         _ready.set()

@@ -60,9 +60,7 @@ TAKE_TIMERS = (
 )
 PEOPLE = select(
     _USERS.c.id, _USERS.c.chat_id, _USERS.c.consent, _USERS.c.active, _USERS.c.language
-).where(
-    _USERS.c.id.in_(bindparam("user_ids", expanding=True))
-)
+).where(_USERS.c.id.in_(bindparam("user_ids", expanding=True)))
 THEIR_REMINDERS = select(_REMINDERS).where(
     _REMINDERS.c.user_id.in_(bindparam("user_ids", expanding=True))
 )

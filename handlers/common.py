@@ -57,7 +57,7 @@ async def edited(update: Update, context: Context) -> None:
 
     message = update.edited_message
     text = message.text if message and message.text else ""
-    found = meaning_core.classify(safety.load_bank(), text, meaning.reader()) if text else None
+    found = meaning_core.classify(safety.load_banks(), text, meaning.reader()) if text else None
     alarm = found.alarm if isinstance(found, safety.Concern) else found
 
     async def flow(unit: Unit) -> None:

@@ -21,7 +21,7 @@ rule's question never dropped, unless an emergency alarm replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,6 +122,18 @@ def add_caution(found: Found, suggestion: Found) -> Found:
     return found
 
 
-def classify(bank: PhraseBank, text: str, read: Callable[[str], Found] | None) -> Found:
-    """Both layers: the phrase rules, then the meaning layer's added caution (once loaded)."""
-    return add_caution(classify_text(bank, text), read(text) if read is not None else None)
+def classify(
+    banks: PhraseBank | Sequence[PhraseBank], text: str, read: Callable[[str], Found] | None
+) -> Found:
+    """Both layers: the phrase rules of every language's bank, each adding caution to the
+    last, then the meaning layer's added caution (once loaded)."""
+    ordered = (banks,) if isinstance(banks, PhraseBank) else tuple(banks)
+    found = classify_text(ordered[0], text)
+    for bank in ordered[1:]:
+        found = add_caution(found, classify_text(bank, text))
+    return add_caution(found, read(text) if read is not None else None)
+
+
+def rules_of_every_language(banks: Sequence[PhraseBank], text: str) -> Found:
+    """The phrase rules alone, every language's bank adding caution to English's."""
+    return classify(banks, text, None)

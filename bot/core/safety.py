@@ -39,7 +39,8 @@ from functools import cache
 from bot.core import triage as triage_core
 from bot.core.answers import Answer
 from bot.core.typos import TypoFixer, words_in_patterns
-from content.loader import cached
+from content import languages
+from content.loader import ContentError, cached, load_file
 from content.schema.common import Level
 from content.schema.safety import CompiledConcern, CompiledPattern, CompiledPhrases, PhraseBank
 from content.schema.triage import Question, RedFlag, Rule, TriageBank, is_question_term
@@ -78,8 +79,46 @@ class Concern:
 
 
 def load_bank() -> PhraseBank:
-    """The phrase bank, validated once per process."""
+    """The English phrase bank, validated once per process."""
     return cached(PhraseBank, "safety_phrases.yaml")
+
+
+@cache
+def load_banks() -> tuple[PhraseBank, ...]:
+    """English's bank, then each language's own (content/locales/<code>/safety_phrases.yaml).
+
+    Every message is read with all of them, whatever the person's language (people mix
+    languages, and a carer may write in another): each bank may add caution, none removes
+    what another found.
+    """
+    banks = [load_bank()]
+    for code in languages.languages():
+        folder = languages.folder_of(code)
+        if code != languages.SOURCE_LANGUAGE and (folder / "safety_phrases.yaml").exists():
+            try:
+                banks.append(load_file(PhraseBank, "safety_phrases.yaml", folder))
+            except ContentError as exc:  # name the language's file, not English's
+                where = f"locales/{code}/safety_phrases.yaml"
+                raise ContentError(str(exc).replace("safety_phrases.yaml", where, 1)) from None
+    return tuple(banks)
+
+
+def describes_body_in_any(text: str) -> bool:
+    """Whether any language's bank reads the message as about the body."""
+    return any(describes_body(bank, text) for bank in load_banks())
+
+
+def about_someone_else_in_any(text: str) -> bool:
+    """Whether any language's bank reads the message as about another person only."""
+    return any(about_someone_else(bank, text) for bank in load_banks())
+
+
+def talks_about_a_sign(text: str) -> bool:
+    """A question or a hypothetical about a sign ("what does X mean?"), in any language."""
+    return any(
+        bank.compiled.hypothetical.search(normalise(bank, text)) is not None
+        for bank in load_banks()
+    )
 
 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
@@ -428,10 +467,13 @@ def describes_body(bank: PhraseBank, text: str) -> bool:
 
 
 def is_hurt_report(text: str, bank: PhraseBank | None = None) -> bool:
-    """Whether a message typed during a session says that it hurts ("ouch", "that hurts")."""
-    bank = bank or load_bank()
-    words = normalise(bank, text)
-    return any(_reported(bank.compiled, pattern, words) for pattern in bank.compiled.hurt)
+    """Whether a message typed during a session says that it hurts ("ouch", "that hurts",
+    "me duele", "tut weh"): ``bank``, or any language's."""
+    for one in (bank,) if bank is not None else load_banks():
+        words = normalise(one, text)
+        if any(_reported(one.compiled, pattern, words) for pattern in one.compiled.hurt):
+            return True
+    return False
 
 
 def _reported(

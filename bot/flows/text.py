@@ -30,7 +30,7 @@ HEARTFELT_WORDS = 15
 async def on_text(unit: Unit, text: str) -> str | None:
     """Returns a command to run next when the text was one typed without its slash."""
     command = None
-    found = meaning_core.classify(safety.load_bank(), text, meaning.reader())
+    found = meaning_core.classify(safety.load_banks(), text, meaning.reader())
     concern = found if isinstance(found, safety.Concern) else None
     alarm = found.alarm if isinstance(found, safety.Concern) else found
     memory = concern_flow.remembered(unit)  # a reply below may change flow and drop it
@@ -56,7 +56,7 @@ async def _reply_or_explain(unit: Unit, text: str, *, alarmed: bool) -> str | No
         unit.say(t("session.hurt_outside_session"))
     elif (known := faq.answer_for(text)) is not None:
         unit.say(known)
-    elif command is None and safety.describes_body(safety.load_bank(), text):
+    elif command is None and safety.describes_body_in_any(text):
         unit.say(t("common.heard_you"))  # it was read: no "please use the buttons"
     elif command is None:
         unit.say(t("common.heard_you" if _heartfelt(text) else "common.not_understood"))
@@ -134,7 +134,7 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
     if quiet:
         return False
     if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
-        if hint and safety.describes_body(safety.load_bank(), text):
+        if hint and safety.describes_body_in_any(text):
             unit.say(t("triage.body_noted"))  # read, then what the set-up waits for
         return await reminders_flow.typed(unit, text)
     if flow == "onboarding" and step in ("consent", "region", "age"):
@@ -143,7 +143,7 @@ async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = 
             known = faq.answer_for(text)
             if known is not None:
                 unit.say(known)
-            elif _heartfelt(text) or safety.describes_body(safety.load_bank(), text):
+            elif _heartfelt(text) or safety.describes_body_in_any(text):
                 unit.say(t("triage.body_noted"))
             unit.say(t(f"triage.waiting_for_{step}"))
         return True

@@ -92,6 +92,7 @@ from bot.core.safety import (
     classify_text,
     is_hurt_report,
     load_bank,
+    load_banks,
     next_follow_up,
     normalise,
     reach,
@@ -117,7 +118,8 @@ RULE_FILES = (
 )
 # Every English file, held to the bar by both layers together (what a person meets).
 FILES = (*RULE_FILES, "safety_heldout_7.yaml")
-# Spanish and German: the rules are English, so only the meaning layer reads these.
+# Spanish and German: each has its own phrase bank (content/locales/<code>/), written after
+# these sets and tuned on them; the meaning layer was trained on them too.
 OTHER_LANGUAGES = ("safety_heldout_es.yaml", "safety_heldout_de.yaml")
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
@@ -161,12 +163,17 @@ Classify = Callable[[str], Alarm | Concern | None]
 READ = meaning.wait_until_ready()
 
 
+# Every language's bank reads every message (bot/core/safety.py load_banks): the figures
+# are for what a person meets, so "rules" is English's bank with Spanish's and German's.
+BANKS = load_banks()
+
+
 def rules(text: str) -> Alarm | Concern | None:
-    return classify_text(BANK, text)
+    return meaning_core.classify(BANKS, text, None)
 
 
 def both_layers(text: str) -> Alarm | Concern | None:
-    return meaning_core.classify(BANK, text, READ)
+    return meaning_core.classify(BANKS, text, READ)
 
 
 LAYERS: dict[str, Classify] = {"rules alone": rules, "rules + meaning": both_layers}
@@ -316,22 +323,33 @@ def test_recall_and_false_alarms_meet_the_bar(
         assert combined.alarmed[Level.EMERGENCY] >= ALARM_FLOOR[name]
 
 
-# What the meaning layer holds in Spanish and German, where the rules read nothing: figures
-# as they stood when tuning ended, so a change that loses ground fails.
+# What Spanish and German hold, by layer: figures as they stood when tuning ended, so a
+# change that loses ground fails. Blind first scores: README, "Languages".
 OTHER_LANGUAGE_FLOOR = {
-    "safety_heldout_es.yaml": {"caught": 0.9, "false_alarms": 0.02},
-    "safety_heldout_de.yaml": {"caught": 0.9, "false_alarms": 0.02},
+    ("safety_heldout_es.yaml", "rules alone"): {"alarm": 0.7, "caught": 0.72, "false_alarms": 0.02},
+    ("safety_heldout_es.yaml", "rules + meaning"): {
+        "alarm": 0.97,
+        "caught": 0.98,
+        "false_alarms": 0.02,
+    },
+    ("safety_heldout_de.yaml", "rules alone"): {"alarm": 0.6, "caught": 0.6, "false_alarms": 0.02},
+    ("safety_heldout_de.yaml", "rules + meaning"): {
+        "alarm": 0.83,
+        "caught": 0.96,
+        "false_alarms": 0.02,
+    },
 }
 
 
-@pytest.mark.parametrize("name", OTHER_LANGUAGES)
-def test_the_meaning_layer_reads_spanish_and_german(
-    name: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("name", "layer"), list(OTHER_LANGUAGE_FLOOR))
+def test_spanish_and_german_are_read_by_both_layers(
+    name: str, layer: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    found = score(name, both_layers)
+    found = score(name, LAYERS[layer])
     with capsys.disabled():
-        _print(name, "rules + meaning", found, details=True)
-    floor = OTHER_LANGUAGE_FLOOR[name]
+        _print(name, layer, found, details=False)
+    floor = OTHER_LANGUAGE_FLOOR[(name, layer)]
+    assert found.alarmed[Level.EMERGENCY] >= floor["alarm"]
     assert found.caught[Level.EMERGENCY] >= floor["caught"]
     assert len(found.false_alarms) / found.benign <= floor["false_alarms"]
 
@@ -775,3 +793,57 @@ def test_a_before_exercising_sign_waits_while_stretching_is_stopped() -> None:
     assert found is not None
     assert not (isinstance(found, Concern) and found.later)
     assert (found.alarm if isinstance(found, Concern) else found) is not None
+
+
+# --- Spanish and German: the same handling of negation, other people, talk and the past ----
+SPANISH_GERMAN_ALARMS = [
+    "no siento nada cuando me limpio",
+    "me he hecho pis encima sin darme cuenta",
+    "se me duermen las dos piernas",
+    "veo doble y me duele el cuello",
+    "ich spüre beim Abwischen nichts mehr",
+    "hab mir in die hose gepinkelt ohne es zu merken",
+    "beide beine sind taub",
+    "ich sehe doppelt und der nacken tut weh",
+]
+
+
+@pytest.mark.parametrize("text", SPANISH_GERMAN_ALARMS)
+def test_spanish_and_german_emergencies_alarm_by_rule(text: str) -> None:
+    alarm = _alarm_of(rules(text))
+    assert alarm is not None and alarm.level is Level.EMERGENCY
+    assert not alarm.for_someone_else
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mi marido está aquí a mi lado y dice que no siente la entrepierna",
+        "mein mann sitzt neben mir, er spürt im schritt nichts und kann nicht pinkeln",
+    ],
+)
+def test_someone_elses_emergency_happening_now_alarms_for_them(text: str) -> None:
+    alarm = _alarm_of(rules(text))
+    assert alarm is not None and alarm.level is Level.EMERGENCY and alarm.for_someone_else
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no tengo fiebre ni nada",  # negated
+        "no noto nada raro al orinar",
+        "¿qué pasaría si no pudiera orinar?",  # a hypothetical
+        "¿qué significa anestesia en silla de montar?",  # a question about a sign
+        "hace diez años me caí de una escalera, ya estoy bien",  # long past
+        "la vejiga bien, solo me duele la espalda",  # reassured
+        "ich habe kein Fieber",
+        "kein Taubheitsgefühl im Intimbereich",
+        "was wäre wenn ich nicht mehr pinkeln könnte?",
+        "was bedeutet reithosenanästhesie?",
+        "vor 10 jahren hatte ich einen autounfall, alles gut verheilt",
+        "blase ist okay, nur der rücken zwickt",
+        "hab mir fast in die hose gemacht vor schreck",
+    ],
+)
+def test_spanish_and_german_negations_talk_and_the_past_do_not_alarm(text: str) -> None:
+    assert _alarm_of(rules(text)) is None
