@@ -54,7 +54,7 @@ HTTP control API (for other processes; JSON in, ``{"ok": true, "result": ...}`` 
     GET    /_emu/chats/{chat_id}/callback_answers
     GET    /_emu/files/{file_id}            the raw bytes of a file
 
-Standalone: ``python -m bot.botapi.emulator --port 8081 --token 123:ABC``.
+Standalone: ``python -m tests.emulator.emulator --port 8081 --token 123:ABC``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.botapi.faults import (
+from tests.emulator.faults import (
     MESSAGE_SENDING_METHODS,
     Counters,
     FaultInjector,
@@ -81,7 +81,7 @@ from bot.botapi.faults import (
     FaultRule,
     FloodLimiter,
 )
-from bot.botapi.state import (
+from tests.emulator.state import (
     ApiError,
     ChatState,
     FileStore,
@@ -95,7 +95,7 @@ from bot.botapi.state import (
     photo_sizes,
     update_chat_key,
 )
-from bot.botapi.userside import Channel, GroupChat, TelegramUser
+from tests.emulator.userside import Channel, GroupChat, TelegramUser
 
 DEFAULT_TOKEN = "123456:TEST-emulator-token"
 NOT_MODIFIED = (

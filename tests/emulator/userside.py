@@ -24,7 +24,7 @@ import struct
 import zlib
 from collections.abc import Callable
 
-from bot.botapi.state import (
+from tests.emulator.state import (
     CallbackAnswer,
     ChatState,
     EditRecord,
