@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.e2e.conftest import Harness, bot_on
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "journeys"

@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.launch import RunningBot, start_bot
-from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 from tests.emulator.userside import TelegramUser
 
 TOKEN = "123456789:AAE2e-test-token-not-a-real-one-xyz"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import Dialog, User
 from tests.e2e.conftest import Harness
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 

@@ -34,7 +34,7 @@ from tests.e2e.helpers import (
     tap,
 )
 from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 BANK = load_bank()

@@ -25,8 +25,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.emulator.emulator import BotApiEmulator
 from tests.emulator.faults import FaultInjector
+from tests.emulator.server import BotApiEmulator
 from tests.emulator.userside import tiny_png
 
 TOKEN = "424242:emulator-test-token"

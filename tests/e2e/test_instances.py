@@ -55,8 +55,8 @@ from tests.e2e.test_webhook import (
     url_of,
     webhook_bot,
 )
-from tests.emulator.emulator import BotApiEmulator
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
+from tests.emulator.server import BotApiEmulator
 from tests.emulator.userside import TelegramUser
 
 PEOPLE = 200

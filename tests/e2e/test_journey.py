@@ -19,7 +19,7 @@ from tests.e2e.helpers import (
     seed_person,
     start_session,
 )
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 EMERGENCY_TEXT = "sorry to ask but i cant feel my bum when i wipe since yesterday"

@@ -27,7 +27,7 @@ from bot.db.models import (
 )
 from tests.e2e.conftest import Harness
 from tests.e2e.test_progress import IMPROVED, add_screening, callbacks, is_document, seed_history
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 ANN, BOB = 1001, 1002

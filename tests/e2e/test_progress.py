@@ -25,7 +25,7 @@ from bot.db.models import (
 )
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import has_button
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 
 # Pain before each session, week by week (two sessions a week), and how far after it dropped.
 IMPROVED = ((7, 7), (4, 4), (4, 4))

@@ -28,8 +28,8 @@ from bot.launch import start_bot
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, Harness, bot_on
 from tests.e2e.helpers import button, has_button, rows, seed_person, tap
-from tests.emulator.emulator import BotApiEmulator
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
+from tests.emulator.server import BotApiEmulator
 from tests.emulator.userside import TelegramUser
 
 NUDGE = "time for your stretches"

@@ -17,7 +17,7 @@ from bot.db.models import Dialog, Screening, TriageAnswer, User
 from content.schema.common import AgeBand, Level, Region
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import answer_no_until_offer, button, has_button, rows
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 BANK = load_bank()

@@ -32,7 +32,7 @@ from bot.webhook import SECRET_HEADER, WebhookInstance, start_webhook
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, make_settings
 from tests.e2e.helpers import eventually, has_button
-from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 
 SECRET = "hook-secret_42"
 HOOK_PATH = "/telegram/hook"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from tests.emulator.emulator import BotApiEmulator
-from tests.emulator.state import EditRecord, StoredMessage
+from tests.emulator.chats import EditRecord, StoredMessage
+from tests.emulator.server import BotApiEmulator
 from tests.emulator.userside import TelegramUser
 
 CHAT_TOKEN = "1000001:offline-terminal-chat-token"

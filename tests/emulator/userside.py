@@ -24,17 +24,11 @@ import struct
 import zlib
 from collections.abc import Callable
 
-from tests.emulator.state import (
-    CallbackAnswer,
-    ChatState,
-    EditRecord,
-    JsonDict,
-    StoredMessage,
-    TelegramState,
-    format_text,
-    image_size,
-    photo_sizes,
-)
+from tests.emulator.chats import CallbackAnswer, ChatState, EditRecord, StoredMessage
+from tests.emulator.files import image_size, photo_sizes
+from tests.emulator.protocol import JsonDict
+from tests.emulator.state import TelegramState
+from tests.emulator.text import format_text
 
 MessageMatch = str | Callable[[StoredMessage], bool]
 

@@ -32,7 +32,7 @@ from bot.db.models import (
     User,
 )
 from tests.e2e.conftest import Harness
-from tests.emulator.state import StoredMessage
+from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
 NUDGE = "time for your stretches"

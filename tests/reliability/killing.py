@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Timer
 from tests.e2e.conftest import TOKEN
-from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 from tests.reliability.journey import Journey
 
 SECRET = "reliability-hook_secret"

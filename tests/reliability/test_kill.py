@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.db.engine import make_engine, make_sessionmaker
 from tests.e2e.conftest import TOKEN
-from tests.emulator.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 from tests.reliability.journey import Journey, settled_outbox, tally_of, transcript
 from tests.reliability.killing import (
     SECRET,
