@@ -26,8 +26,8 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryA
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.emulator.faults import FaultInjector
+from tests.emulator.files import tiny_png
 from tests.emulator.server import BotApiEmulator
-from tests.emulator.userside import tiny_png
 
 TOKEN = "424242:emulator-test-token"
 ANN = 1001

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from tests.emulator.files import StoredFile, image_size, photo_sizes
+from tests.emulator.files import StoredFile, photo_sizes, sniff_image
 from tests.emulator.keyboards import reply_markup
 from tests.emulator.messages import caption_content, chat_to_send_to, post
 from tests.emulator.protocol import MB, ApiError, JsonDict, Params, Upload, bad_request, bot_method
@@ -73,10 +73,10 @@ async def _send_photo(api: EmulatedBotApi, params: Params) -> JsonDict:
         # Like Telegram: a photo sent again by file_id is the same photo, same file_ids.
         content: JsonDict = {"photo": reused, **caption_content(params)}
         return post(api.state, chat, content, params, reply_markup(params))
-    size = image_size(data)
-    if size is None:
+    picture = sniff_image(data)
+    if picture is None:
         raise bad_request("IMAGE_PROCESS_FAILED")
-    width, height = size
+    width, height = picture.width, picture.height
     if width + height > 10_000 or max(width, height) > 20 * max(1, min(width, height)):
         raise bad_request("PHOTO_INVALID_DIMENSIONS")
     if len(data) > 10 * MB:
@@ -130,7 +130,8 @@ async def _send_animation(api: EmulatedBotApi, params: Params) -> JsonDict:
     if isinstance(source, StoredFile):
         stored = source
     else:
-        is_gif = data[:6] in (b"GIF87a", b"GIF89a")
+        is_gif = sniff_image(data, formats=("GIF",)) is not None
+        # An MP4 starts with its "ftyp" box (ISO/IEC 14496-12); Pillow reads no video.
         if not is_gif and data[4:8] != b"ftyp":
             raise bad_request("wrong type of the web page content")
         file_name = source.filename or ("animation.gif" if is_gif else "animation.mp4")
@@ -141,9 +142,11 @@ async def _send_animation(api: EmulatedBotApi, params: Params) -> JsonDict:
             file_name=file_name,
             mime_type="image/gif" if is_gif else "video/mp4",
         )
-    width, height = image_size(stored.data) or (
-        params.integer("width") or 0,
-        params.integer("height") or 0,
+    gif = sniff_image(stored.data, formats=("GIF",))
+    width, height = (
+        (gif.width, gif.height)
+        if gif is not None
+        else (params.integer("width") or 0, params.integer("height") or 0)
     )
     animation: JsonDict = {
         "file_name": stored.file_name or "animation",
