@@ -2,7 +2,8 @@
 ``stretchbot``).
 
 Without a command: polling when TELEGRAM_BOT_TOKEN is set, else the terminal chat, so a
-newcomer with no token and no network still talks to the real bot.
+newcomer with no token and no network still talks to the real bot. The chat runs the Bot API
+emulator, which is test code (``tests/emulator``), so it needs a clone of the repository.
 """
 
 from __future__ import annotations
