@@ -2,7 +2,7 @@
 
 :func:`reply_markup` reads the parameter (a JSON object, or a JSON string in a form) and
 returns it in the shape it is stored in: an inline keyboard (buttons under the message, each
-with exactly one action: callback_data of 1-64 bytes, a URL, ...), a reply keyboard (buttons
+with an action: callback_data of 1-64 bytes, a URL, ...), a reply keyboard (buttons
 that replace the person's keyboard), or an order to remove the keyboard or force a reply.
 Anything else is refused with Telegram's words.
 """
