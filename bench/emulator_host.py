@@ -1,7 +1,7 @@
 """The emulator as a benchmark process, optionally with many people who already wrote.
 
 ``python -m bench.emulator_host --port P --token T --started-from 1000000 --started-count
-100000`` serves the Bot API and the ``/_emu`` control API like ``python -m bot.botapi.emulator``,
+100000`` serves the Bot API and the ``/_emu`` control API like ``python -m tests.emulator``,
 and first registers that range of people as having written to the bot, so it may message
 them first (reminders) without the driver sending 100,000 updates the bot would have to
 process. Prints ``ready`` once it serves.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bot.botapi.emulator import BotApiEmulator
+from tests.emulator.server import BotApiEmulator
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -52,7 +52,7 @@ async def sent_messages(session: aiohttp.ClientSession, control: str) -> int:
 async def one_run(client: str, concurrency: int, people: int, each: int) -> float:
     port = free_port()
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "bot.botapi.emulator", "--port", str(port), "--token", TOKEN],
+        [sys.executable, "-m", "tests.emulator", "--port", str(port), "--token", TOKEN],
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

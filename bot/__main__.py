@@ -2,7 +2,8 @@
 ``stretchbot``).
 
 Without a command: polling when TELEGRAM_BOT_TOKEN is set, else the terminal chat, so a
-newcomer with no token and no network still talks to the real bot.
+newcomer with no token and no network still talks to the real bot. The chat runs the Bot API
+emulator, which is test code (``tests/emulator``), so it needs a clone of the repository.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
@@ -51,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         quiet = command == "chat" and "LOG_LEVEL" not in os.environ
         configure_logging("WARNING" if quiet else settings.log_level, settings.secrets())
         if command == "chat":
-            from bot.botapi.chat import run_chat
-
+            run_chat = _terminal_chat()
+            if run_chat is None:
+                print(CHAT_NEEDS_CLONE, file=sys.stderr)
+                return 1
             speed = getattr(args, "speed", 1.0)  # real time, as README says
             return asyncio.run(
                 run_chat(settings, speed=speed, user_id=getattr(args, "user_id", 1001))
@@ -69,6 +74,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+
+
+CHAT_NEEDS_CLONE = (
+    "The terminal chat needs a clone of the repository (its Bot API emulator lives in "
+    "tests/emulator): run `make chat` there, or set TELEGRAM_BOT_TOKEN to talk on Telegram."
+)
+
+
+def _terminal_chat() -> Callable[..., Coroutine[Any, Any, int]] | None:
+    """The terminal chat's entry point, or None when the emulator is not importable.
+
+    The emulator is test code, so an installed wheel does not have it; a clone does (the
+    current directory is on sys.path under ``python -m bot``)."""
+    try:
+        from tests.emulator.chat import run_chat
+    except ModuleNotFoundError as error:
+        if error.name not in ("tests", "tests.emulator", "tests.emulator.chat"):
+            raise  # something the emulator needs is missing: say that, not "clone"
+        return None
+    return run_chat
 
 
 async def _migrate(settings: Settings) -> int:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from tests.e2e.conftest import Harness, bot_on
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "journeys"
 QUIET = 0.5  # seconds without a new bot message: the bot has said what it will say

@@ -36,11 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.botapi.emulator import BotApiEmulator
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.launch import start_bot
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, Harness, bot_on
+from tests.emulator.server import BotApiEmulator
 from tests.reliability.journey import (
     Journey,
     Tally,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.userside import TelegramUser
 from bot.config import Settings
 from bot.launch import RunningBot, start_bot
+from tests.emulator.server import BotApiEmulator
+from tests.emulator.userside import TelegramUser
 
 TOKEN = "123456789:AAE2e-test-token-not-a-real-one-xyz"
 # Holds and rests at 1/100 of real time: a 20 s hold takes 0.2 s.

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.db.models import Dialog, User
 from tests.e2e.conftest import Harness
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 
 async def seed_person(

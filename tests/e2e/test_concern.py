@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.core import routine, safety
 from bot.core.triage import Profile, load_bank
 from bot.db.models import (
@@ -36,6 +34,8 @@ from tests.e2e.helpers import (
     tap,
 )
 from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 BANK = load_bank()
 TOPIC = "my bladder is playing up a bit"  # no alarm: a topic only

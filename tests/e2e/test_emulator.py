@@ -25,9 +25,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.faults import FaultInjector
-from bot.botapi.userside import tiny_png
+from tests.emulator.faults import FaultInjector
+from tests.emulator.files import tiny_png
+from tests.emulator.server import BotApiEmulator
 
 TOKEN = "424242:emulator-test-token"
 ANN = 1001

@@ -38,9 +38,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import app as bot_app
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Dialog, Screening, Timer, TriageAnswer, User
 from bot.flows.unit import Unit
@@ -58,6 +55,9 @@ from tests.e2e.test_webhook import (
     url_of,
     webhook_bot,
 )
+from tests.emulator.chats import StoredMessage
+from tests.emulator.server import BotApiEmulator
+from tests.emulator.userside import TelegramUser
 
 PEOPLE = 200
 REGIONS = ("neck", "upper_back", "lower_back", "lower_back_leg")

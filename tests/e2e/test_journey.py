@@ -8,8 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.db.models import User
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import (
@@ -21,6 +19,8 @@ from tests.e2e.helpers import (
     seed_person,
     start_session,
 )
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 EMERGENCY_TEXT = "sorry to ask but i cant feel my bum when i wipe since yesterday"
 
@@ -478,7 +478,7 @@ async def test_the_report_is_written_for_a_gp(harness: Harness) -> None:
 async def test_the_terminal_chat_shows_edited_buttons_and_edits_in_order(
     harness: Harness,
 ) -> None:
-    from bot.botapi.chat import follow_chat
+    from tests.emulator.chat import follow_chat
 
     await seed_person(harness, 17050)
     user = harness.user(17050)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from bot import meaning
-from bot.botapi.userside import TelegramUser
 from bot.core import meaning as meaning_core
 from bot.core.safety import Concern, classify_text, load_bank
 from bot.db.models import SafetyAlert, StretchSession
@@ -19,6 +18,7 @@ from content.schema.texts import t
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import has_button, hold_first_stretch, rows, seed_person
 from tests.e2e.test_triage import EMERGENCY_WORDS
+from tests.emulator.userside import TelegramUser
 
 BANK = load_bank()
 READ = meaning.wait_until_ready()

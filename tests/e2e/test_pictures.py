@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest
 
-from bot.botapi import chat
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.state import StoredMessage
 from bot.db.models import PictureUpload
 from bot.flows import session as session_flow
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import button, eventually, has_button, rows, seed_person, start_session
+from tests.emulator import chat
+from tests.emulator.chats import StoredMessage
+from tests.emulator.server import BotApiEmulator
 
 
 async def test_a_step_is_a_photo_with_its_steps_and_a_hold_is_an_animation(

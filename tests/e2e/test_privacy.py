@@ -15,8 +15,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.core import routine
 from bot.db.models import (
     PERSONAL_TABLES,
@@ -30,6 +28,8 @@ from bot.db.models import (
 from bot.flows.privacy import PAIN_CSV_COLUMNS
 from tests.e2e.conftest import Harness
 from tests.e2e.test_progress import IMPROVED, add_screening, callbacks, is_document, seed_history
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 ANN, BOB = 1001, 1002
 

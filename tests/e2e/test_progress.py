@@ -14,7 +14,6 @@ from typing import Any
 import pypdf
 from PIL import Image
 
-from bot.botapi.state import StoredMessage
 from bot.core import triage as triage_core
 from bot.db.models import (
     PainRating,
@@ -26,6 +25,7 @@ from bot.db.models import (
 )
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import has_button
+from tests.emulator.chats import StoredMessage
 
 # Pain before each session, week by week (two sessions a week), and how far after it dropped.
 IMPROVED = ((7, 7), (4, 4), (4, 4))

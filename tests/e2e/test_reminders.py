@@ -21,9 +21,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Dialog, Outbox, Reminder, Timer, User
@@ -31,6 +28,9 @@ from bot.launch import start_bot
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, Harness, bot_on
 from tests.e2e.helpers import button, has_button, rows, seed_person, tap
+from tests.emulator.chats import StoredMessage
+from tests.emulator.server import BotApiEmulator
+from tests.emulator.userside import TelegramUser
 
 NUDGE = "time for your stretches"
 PAUSED = "paused your reminders"

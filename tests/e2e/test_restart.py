@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.userside import TelegramUser
 from tests.e2e.conftest import TOKEN
 from tests.e2e.helpers import answer_no_until_offer, button, has_button
+from tests.emulator.server import BotApiEmulator
+from tests.emulator.userside import TelegramUser
 
 SCALE = 0.05  # the 90 s warm-up holds for 4.5 s: long enough to kill the bot inside it
 

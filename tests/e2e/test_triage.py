@@ -12,13 +12,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.core.triage import Answer, Profile, applies_to, evaluate, load_bank, next_question
 from bot.db.models import Dialog, Screening, TriageAnswer, User
 from content.schema.common import AgeBand, Level, Region
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import answer_no_until_offer, button, has_button, rows
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 BANK = load_bank()
 YES, NO = Answer.YES, Answer.NO

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot import app as bot_app
-from bot.botapi.emulator import BotApiEmulator
 from bot.db.models import Dialog, Timer, User
 from bot.flows.unit import Unit
 from bot.runtime import Runtime
@@ -33,6 +32,7 @@ from bot.webhook import SECRET_HEADER, WebhookInstance, start_webhook
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, make_settings
 from tests.e2e.helpers import eventually, has_button
+from tests.emulator.server import BotApiEmulator
 
 SECRET = "hook-secret_42"
 HOOK_PATH = "/telegram/hook"

@@ -22,8 +22,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.botapi.state import StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.db.models import (
     Outbox,
     PainRating,
@@ -34,6 +32,8 @@ from bot.db.models import (
     User,
 )
 from tests.e2e.conftest import Harness
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 NUDGE = "time for your stretches"
 WAIT = 60.0  # generous: under faults and restarts an answer comes late, not never

@@ -28,9 +28,9 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.botapi.emulator import BotApiEmulator
 from bot.db.models import Timer
 from tests.e2e.conftest import TOKEN
+from tests.emulator.server import BotApiEmulator
 from tests.reliability.journey import Journey
 
 SECRET = "reliability-hook_secret"

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from bot.botapi.userside import TelegramUser
 from bot.db.models import Dialog, TriageAnswer, User
 from content.schema.texts import t
 from tests.e2e.conftest import Harness
+from tests.emulator.userside import TelegramUser
 from tests.reliability.journey import Journey
 
 # Few in make test; the soak runs many more (FUZZ_EXAMPLES).

@@ -7,9 +7,9 @@ import asyncio
 import random
 from pathlib import Path
 
-from bot.botapi.emulator import BotApiEmulator
 from bot.db.engine import make_engine, make_sessionmaker
 from tests.e2e.conftest import TOKEN
+from tests.emulator.server import BotApiEmulator
 from tests.reliability.journey import Journey, settled_outbox, tally_of, transcript
 from tests.reliability.killing import (
     SECRET,

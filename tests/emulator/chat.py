@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.botapi.emulator import BotApiEmulator
-from bot.botapi.state import EditRecord, StoredMessage
-from bot.botapi.userside import TelegramUser
 from bot.config import Settings
+from tests.emulator.chats import EditRecord, StoredMessage
+from tests.emulator.server import BotApiEmulator
+from tests.emulator.userside import TelegramUser
 
 CHAT_TOKEN = "1000001:offline-terminal-chat-token"
 FILES_DIR = Path("chat-files")

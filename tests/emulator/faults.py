@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.botapi.state import ApiError
+from tests.emulator.protocol import ApiError
 
 # Only these count against flood limits: they put a new message into a chat.
 MESSAGE_SENDING_METHODS = frozenset(

@@ -20,44 +20,15 @@ messages and edits since its last match and returns the first whose current stat
 from __future__ import annotations
 
 import asyncio
-import struct
-import zlib
 from collections.abc import Callable
 
-from bot.botapi.state import (
-    CallbackAnswer,
-    ChatState,
-    EditRecord,
-    JsonDict,
-    StoredMessage,
-    TelegramState,
-    format_text,
-    image_size,
-    photo_sizes,
-)
+from tests.emulator.chats import CallbackAnswer, ChatState, EditRecord, StoredMessage
+from tests.emulator.files import photo_sizes, sniff_image, tiny_png
+from tests.emulator.protocol import JsonDict
+from tests.emulator.state import TelegramState
+from tests.emulator.text import format_text
 
 MessageMatch = str | Callable[[StoredMessage], bool]
-
-
-def tiny_png(width: int = 4, height: int = 3) -> bytes:
-    """A valid grey PNG, the default picture a person sends."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(pixels))
-        + chunk(b"IEND", b"")
-    )
 
 
 class ChatView:
@@ -256,7 +227,8 @@ class TelegramUser(ChatView):
         chat: ChatView | None = None,
     ) -> StoredMessage:
         data = data if data is not None else tiny_png()
-        width, height = image_size(data) or (1, 1)
+        picture = sniff_image(data)
+        width, height = (picture.width, picture.height) if picture else (1, 1)
         content: JsonDict = {"photo": photo_sizes(self._state.files, data, width, height)}
         self._add_caption(content, caption)
         return self._post(content, chat)
