@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from bot.botapi.state import StoredMessage
 from bot.db.models import Dialog, User
 from content import languages
 from content.loader import read_yaml
 from content.schema.texts import texts_of
 from tests.e2e.conftest import Harness
 from tests.e2e.helpers import button, has_button, rows, tap
+from tests.emulator.chats import StoredMessage
 from tests.journeys import JOURNEYS, is_pdf, run_journey
 
 MIN_CHUNK = 12
