@@ -120,7 +120,12 @@ RULE_FILES = (
 FILES = (*RULE_FILES, "safety_heldout_7.yaml")
 # Spanish and German: each has its own phrase bank (content/locales/<code>/), written after
 # these sets and tuned on them; the meaning layer was trained on them too.
-OTHER_LANGUAGES = ("safety_heldout_es.yaml", "safety_heldout_de.yaml")
+OTHER_LANGUAGES = (
+    "safety_heldout_es.yaml",
+    "safety_heldout_de.yaml",
+    "safety_heldout_es2.yaml",
+    "safety_heldout_de2.yaml",
+)
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
 # For the others, alarms alone must not fall below what they scored when tuning ended.
@@ -157,6 +162,8 @@ MINIMUM_SIZES = {
     "safety_heldout_7.yaml": (200, 100, 200),
     "safety_heldout_es.yaml": (95, 50, 65),
     "safety_heldout_de.yaml": (95, 50, 65),
+    "safety_heldout_es2.yaml": (120, 60, 100),
+    "safety_heldout_de2.yaml": (120, 60, 100),
 }
 
 Classify = Callable[[str], Alarm | Concern | None]
@@ -326,18 +333,14 @@ def test_recall_and_false_alarms_meet_the_bar(
 # What Spanish and German hold, by layer: figures as they stood when tuning ended, so a
 # change that loses ground fails. Blind first scores: README, "Languages".
 OTHER_LANGUAGE_FLOOR = {
-    ("safety_heldout_es.yaml", "rules alone"): {"alarm": 0.7, "caught": 0.72, "false_alarms": 0.02},
-    ("safety_heldout_es.yaml", "rules + meaning"): {
-        "alarm": 0.97,
-        "caught": 0.98,
-        "false_alarms": 0.02,
-    },
-    ("safety_heldout_de.yaml", "rules alone"): {"alarm": 0.6, "caught": 0.6, "false_alarms": 0.02},
-    ("safety_heldout_de.yaml", "rules + meaning"): {
-        "alarm": 0.83,
-        "caught": 0.96,
-        "false_alarms": 0.02,
-    },
+    ("safety_heldout_es.yaml", "rules alone"): {"alarm": 0.75, "caught": 0.77, "fa": 0.02},
+    ("safety_heldout_es.yaml", "rules + meaning"): {"alarm": 0.97, "caught": 0.98, "fa": 0.02},
+    ("safety_heldout_de.yaml", "rules alone"): {"alarm": 0.66, "caught": 0.68, "fa": 0.02},
+    ("safety_heldout_de.yaml", "rules + meaning"): {"alarm": 0.83, "caught": 0.96, "fa": 0.02},
+    ("safety_heldout_es2.yaml", "rules alone"): {"alarm": 0.64, "caught": 0.66, "fa": 0.02},
+    ("safety_heldout_es2.yaml", "rules + meaning"): {"alarm": 0.77, "caught": 0.96, "fa": 0.03},
+    ("safety_heldout_de2.yaml", "rules alone"): {"alarm": 0.57, "caught": 0.6, "fa": 0.01},
+    ("safety_heldout_de2.yaml", "rules + meaning"): {"alarm": 0.69, "caught": 0.92, "fa": 0.05},
 }
 
 
@@ -351,7 +354,7 @@ def test_spanish_and_german_are_read_by_both_layers(
     floor = OTHER_LANGUAGE_FLOOR[(name, layer)]
     assert found.alarmed[Level.EMERGENCY] >= floor["alarm"]
     assert found.caught[Level.EMERGENCY] >= floor["caught"]
-    assert len(found.false_alarms) / found.benign <= floor["false_alarms"]
+    assert len(found.false_alarms) / found.benign <= floor["fa"]
 
 
 @pytest.mark.parametrize("name", FILES)
