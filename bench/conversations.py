@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.people import Person, echo_flow, full_flow
 from bench.processes import load_average
-from bench.stack import Stack, fresh_database
+from bench.stack import Stack, Work, fresh_database
 
 FIRST_PERSON = 100_000  # ids of measured people; warm-up uses small ids
 
@@ -30,6 +30,7 @@ class LoadRun:
     load: float  # the machine's 1-minute load average when the run began
     peak_rss_mb: float  # the bot's (or echo bot's) peak memory
     cpu_seconds: float  # CPU time the bot (or echo bot) used during the run
+    work: Work = Work()  # statements, commits and Bot API requests during the run
 
     @property
     def cpu_ms_per_update(self) -> float:
@@ -37,17 +38,38 @@ class LoadRun:
         return self.cpu_seconds * 1000 / self.updates
 
     @property
+    def statements_per_update(self) -> float:
+        return self.work.statements / self.updates
+
+    @property
+    def commits_per_update(self) -> float:
+        return self.work.commits / self.updates
+
+    @property
+    def api_calls_per_update(self) -> float:
+        return self.work.api_calls / self.updates
+
+    @property
     def rate(self) -> float:
         return self.updates / self.seconds
 
 
-async def run_bot(scratch: Path, database: str, people: int) -> LoadRun:
-    """``people`` new people talking to the real bot at once, on a fresh database."""
+async def run_bot(
+    scratch: Path, database: str, people: int, *, profile: Path | None = None
+) -> LoadRun:
+    """``people`` new people talking to the real bot at once, on a fresh database.
+    ``profile``: run pyinstrument in the bot over the measured part, written there."""
     async with Stack(scratch) as stack, fresh_database(database, scratch) as url:
         client = await stack.emulator()
         await stack.bot(url, time_scale=0.0)
         await full_flow(Person(client, 1))  # warm-up: lazy imports, caches, connections
-        return await _measure(stack, [Person(client, FIRST_PERSON + i) for i in range(people)])
+        persons = [Person(client, FIRST_PERSON + i) for i in range(people)]
+        if profile is None:
+            return await _measure(stack, persons)
+        await stack.profile("start")
+        run = await _measure(stack, persons)
+        await stack.profile("stop", profile)
+        return run
 
 
 async def run_echo(scratch: Path, people: int, each: int, *, raw: bool = False) -> LoadRun:
@@ -62,6 +84,7 @@ async def run_echo(scratch: Path, people: int, each: int, *, raw: bool = False) 
 
 async def _measure(stack: Stack, persons: list[Person], each: int | None = None) -> LoadRun:
     load = load_average()
+    before = await stack.work()
     stack.mark_cpu()
     started = time.monotonic()
     if each is None:
@@ -69,13 +92,17 @@ async def _measure(stack: Stack, persons: list[Person], each: int | None = None)
     else:
         await asyncio.gather(*(echo_flow(person, each) for person in persons))
     seconds = time.monotonic() - started
+    cpu, cpu_seconds = stack.cpu_shares(seconds), stack.processes[-1].cpu_since_mark()
+    # What the last updates caused after their reply (a commit, an edit) is theirs too.
+    await asyncio.sleep(0.3)
     return LoadRun(
         people=len(persons),
         updates=sum(person.updates for person in persons),
         seconds=seconds,
         latencies=[latency for person in persons for latency in person.latencies],
-        cpu=stack.cpu_shares(seconds),
+        cpu=cpu,
         load=load,
         peak_rss_mb=stack.processes[-1].peak_rss_mb(),
-        cpu_seconds=stack.processes[-1].cpu_since_mark(),
+        cpu_seconds=cpu_seconds,
+        work=await stack.work() - before,
     )

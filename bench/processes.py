@@ -87,6 +87,8 @@ class Process:
     popen: subprocess.Popen[bytes]
     started_at: float  # time.monotonic() just before the process was created
     log_path: Path | None = None
+    # The bot's SQL counters and profiler switch (bench/counted_bot.py); None for the others.
+    counts_url: str | None = None
     cpu_mark: float = field(default=0.0)
     wait_mark: float = field(default=0.0)
 
@@ -160,7 +162,8 @@ def start_bot(
     concurrency: int = 64,
     picture_cache_dir: Path | None = None,
 ) -> Process:
-    """The real bot, ``python -m bot run``, configured only through its environment.
+    """The real bot, ``python -m bot run``, configured only through its environment, with
+    its SQL statements and commits counted (bench/counted_bot.py).
 
     ``flood_limit`` None keeps the bot's own default (Telegram's limit); 0 turns it off.
     ``picture_cache_dir``: where rendered stretch pictures go (default: under the scratch
@@ -178,7 +181,10 @@ def start_bot(
         env["FLOOD_LIMIT_PER_SECOND"] = str(flood_limit)
     if picture_cache_dir is not None:
         env["PICTURE_CACHE_DIR"] = str(picture_cache_dir)
-    return spawn("bot", ["-m", "bot", "run"], env, log_dir)
+    port = free_port()
+    process = spawn("bot", ["-m", "bench.counted_bot", "--port", str(port)], env, log_dir)
+    process.counts_url = f"http://127.0.0.1:{port}"
+    return process
 
 
 def start_echo(log_dir: Path, emulator_url: str, *, concurrency: int = 64) -> Process:

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,6 +24,24 @@ from bench.control import EmulatorClient
 from bench.processes import Process
 
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the bot did so far: SQL statements and commits (counted in the bot by
+    SQLAlchemy events, bench/counted_bot.py) and Bot API requests (the emulator's count of
+    calls per method, long polls left out: one getUpdates brings many updates)."""
+
+    statements: int = 0
+    commits: int = 0
+    api_calls: int = 0
+
+    def __sub__(self, other: Work) -> Work:
+        return Work(
+            self.statements - other.statements,
+            self.commits - other.commits,
+            self.api_calls - other.api_calls,
+        )
 
 
 class Stack:
@@ -85,6 +104,29 @@ class Stack:
             await self.client.wait_polling(timeout=120)
         except TimeoutError:
             raise RuntimeError(f"{process.name} did not start:\n{process.log_tail()}") from None
+
+    async def work(self) -> Work:
+        assert self.client is not None and self._session is not None
+        calls = (await self.client.stats())["calls"]
+        api_calls = sum(n for method, n in calls.items() if method != "getUpdates")
+        bot = self._counted()
+        if bot is None:
+            return Work(api_calls=api_calls)
+        async with self._session.get(f"{bot.counts_url}/counts") as response:
+            counts = await response.json()
+        return Work(counts["statements"], counts["commits"], api_calls)
+
+    async def profile(self, action: str, to: Path | None = None) -> None:
+        """``start`` or ``stop`` pyinstrument in the bot; ``stop`` writes ``to`` (.txt and
+        .pyisession)."""
+        bot = self._counted()
+        assert bot is not None and self._session is not None
+        params = {"to": str(to)} if to is not None else {}
+        async with self._session.get(f"{bot.counts_url}/profile/{action}", params=params) as r:
+            r.raise_for_status()
+
+    def _counted(self) -> Process | None:
+        return next((p for p in self.processes if p.counts_url is not None), None)
 
     def mark_cpu(self) -> None:
         for process in self.processes:
