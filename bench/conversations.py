@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.people import Person, echo_flow, full_flow
@@ -30,7 +30,7 @@ class LoadRun:
     load: float  # the machine's 1-minute load average when the run began
     peak_rss_mb: float  # the bot's (or echo bot's) peak memory
     cpu_seconds: float  # CPU time the bot (or echo bot) used during the run
-    work: Work = Work()  # statements, commits and Bot API requests during the run
+    work: Work = field(default_factory=Work)  # statements, commits, Bot API requests
 
     @property
     def cpu_ms_per_update(self) -> float:
