@@ -22,6 +22,10 @@ MEASURES = {
     "throughput_sqlite_": "conversation throughput against the echo bot",
     "emulator_ceiling_": "the emulator's own ceiling",
     "reply_latency_p99_sqlite_": "reply latency under load",
+    "cpu_ms_per_update_sqlite": "CPU per conversation update",
+    "statements_per_update": "SQL statements per update",
+    "commits_per_update": "commits per update",
+    "bot_api_calls_per_update": "Bot API requests per update",
     "reminders_per_s_": "reminder dispatch capacity",
     "bot_peak_rss_": "the bot's memory with many people",
     "flood_limited_rate": "dispatch at Telegram's limit",
@@ -84,6 +88,20 @@ def test_reminders_reach_everyone_once_and_start_up_skips_the_chart_libraries(
     assert by_name["flood_delivered_exactly_once"]["value"] == 1.0
     assert next(v for k, v in by_name.items() if k.startswith("reminders_per_s_"))["value"] > 0
     assert by_name["heavy_imports_kept_out"]["met"] is True
+
+
+def test_the_bot_work_per_update_is_counted_not_estimated(
+    tiny_run: tuple[list[dict[str, object]], str],
+) -> None:
+    """Statements and commits come from the bot's engine, requests from the emulator: a
+    conversation makes some of each, and the echo baseline makes one request per text."""
+    rows, _ = tiny_run
+    by_name = {str(row["name"]): row for row in rows}
+    for name in ("statements_per_update", "commits_per_update", "bot_api_calls_per_update"):
+        value = by_name[name]["value"]
+        assert isinstance(value, float) and value > 0, (name, value)
+    assert by_name["statements_per_update"]["baseline"] == 0
+    assert by_name["bot_api_calls_per_update"]["baseline"] == pytest.approx(1.0, abs=0.05)
 
 
 def test_the_markdown_table_lists_every_figure(
