@@ -125,6 +125,8 @@ OTHER_LANGUAGES = (
     "safety_heldout_de.yaml",
     "safety_heldout_es2.yaml",
     "safety_heldout_de2.yaml",
+    "safety_heldout_es3.yaml",
+    "safety_heldout_de3.yaml",
 )
 # The files the alarm phrases were tuned to catch on their own, every EMERGENCY included.
 ALARM_TUNED = FILES[:3]
@@ -164,6 +166,8 @@ MINIMUM_SIZES = {
     "safety_heldout_de.yaml": (95, 50, 65),
     "safety_heldout_es2.yaml": (120, 60, 100),
     "safety_heldout_de2.yaml": (120, 60, 100),
+    "safety_heldout_es3.yaml": (70, 35, 60),
+    "safety_heldout_de3.yaml": (70, 35, 60),
 }
 
 Classify = Callable[[str], Alarm | Concern | None]
@@ -341,6 +345,10 @@ OTHER_LANGUAGE_FLOOR = {
     ("safety_heldout_es2.yaml", "rules + meaning"): {"alarm": 0.77, "caught": 0.96, "fa": 0.03},
     ("safety_heldout_de2.yaml", "rules alone"): {"alarm": 0.57, "caught": 0.6, "fa": 0.01},
     ("safety_heldout_de2.yaml", "rules + meaning"): {"alarm": 0.69, "caught": 0.92, "fa": 0.05},
+    ("safety_heldout_es3.yaml", "rules alone"): {"alarm": 0.55, "caught": 0.58, "fa": 0.09},
+    ("safety_heldout_es3.yaml", "rules + meaning"): {"alarm": 0.77, "caught": 0.91, "fa": 0.09},
+    ("safety_heldout_de3.yaml", "rules alone"): {"alarm": 0.27, "caught": 0.27, "fa": 0.02},
+    ("safety_heldout_de3.yaml", "rules + meaning"): {"alarm": 0.55, "caught": 0.77, "fa": 0.02},
 }
 
 
