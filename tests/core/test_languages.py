@@ -424,3 +424,15 @@ def test_lists_in_a_sentence_use_the_languages_own_and() -> None:
     for code, word in (("en", " and "), ("es", " y "), ("de", " und ")):
         with languages.speaking(code):
             assert word in format_list(["a", "b"], locale=languages.locale())
+
+
+@pytest.mark.parametrize("code", EVERY)
+def test_picture_labels_use_only_letters_the_picture_font_can_draw(code: str) -> None:
+    """Pillow's own font draws a box for "é" or "ü": a label with one would show it."""
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=40)
+    missing = bytes(font.getmask("\u4e00"))  # a character the font surely lacks
+    for key in ("picture.start", "picture.hold", "picture.keep_going"):
+        label = texts_of(code)[key]
+        assert all(bytes(font.getmask(char)) != missing for char in label if char != " "), label
