@@ -68,6 +68,9 @@ class Delivery:
         self.lease = lease
         self.sent = 0
         self.failed: dict[str, int] = {}
+        # Rows Telegram accepted, waiting for the delete that records it (see _record_sent).
+        self._accepted: list[tuple[Outbox, Message | None, asyncio.Future[None]]] = []
+        self._recording = asyncio.Lock()
 
     def claim_new(self, rows: Sequence[Outbox], now: datetime) -> None:
         """Rows written by a unit are leased to this instance so the sweeper leaves them be."""
@@ -92,7 +95,7 @@ class Delivery:
             if outcome == "blocked":
                 await self._settle([], [], row.user_id)
                 return
-            await self._settle([(row, outcome if isinstance(outcome, Message) else None)], [], None)
+            await self._record_sent(row, outcome if isinstance(outcome, Message) else None)
 
     async def send_many(
         self,
@@ -112,8 +115,6 @@ class Delivery:
         outbox for whoever takes them next.
         """
         gate = asyncio.Semaphore(concurrency)
-        accepted: list[tuple[Outbox, Message | None]] = []
-        deleting = asyncio.Lock()
 
         async def deliver(row: Outbox) -> None:
             try:
@@ -126,14 +127,7 @@ class Delivery:
                 elif outcome == "blocked":
                     await self._settle([], [], row.user_id)
                 else:
-                    accepted.append((row, outcome if isinstance(outcome, Message) else None))
-                    # The lock is fair: once this holds it, the row is deleted (in this group
-                    # or in one before it).
-                    async with deleting:
-                        if accepted:
-                            group = accepted[:]
-                            accepted.clear()
-                            await self._settle(group, [], None)
+                    await self._record_sent(row, outcome if isinstance(outcome, Message) else None)
             except Exception:
                 # The row stays in the outbox: the sweeper sends it when its lease ends.
                 log.exception("could not deliver or record an outbox row")
@@ -142,6 +136,35 @@ class Delivery:
                     settled(row)
 
         await asyncio.gather(*(deliver(row) for row in rows))
+
+    async def _record_sent(self, row: Outbox, message: Message | None) -> None:
+        """Delete a row Telegram accepted, with every other row accepted meanwhile.
+
+        One transaction for the rows of everyone whose sends finished while the previous
+        delete ran, so under load a commit records many messages. Each caller returns only
+        once its own row is deleted, so a person's next message is never sent before it:
+        a kill still repeats at most the one message per person in flight.
+        """
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._accepted.append((row, message, recorded))
+        # The lock is fair: once this task holds it, its row was deleted by a group before
+        # (its future is done) or waits in self._accepted for this group.
+        async with self._recording:
+            if not recorded.done():
+                group, self._accepted = self._accepted, []
+                try:
+                    await self._settle([(r, m) for r, m, _ in group], [], None)
+                except BaseException as exc:
+                    # Cancelled too: the others must not wait for a delete that never comes.
+                    failed = exc if isinstance(exc, Exception) else RuntimeError("cancelled")
+                    for *_, waiting in group:
+                        waiting.set_exception(failed)
+                    recorded.exception()  # raised below, or by the cancellation
+                    raise
+                else:
+                    for *_, waiting in group:
+                        waiting.set_result(None)
+        await recorded
 
     async def _deliver(self, row: Outbox) -> Message | str | timedelta:
         """One row: a stretch picture through the picture cache, anything else as it is."""

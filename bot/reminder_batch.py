@@ -33,6 +33,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.inserts import IdInserts
 from bot.db.models import Outbox, Reminder, Timer, User
 from bot.flows import reminders
 from bot.flows.unit import message_params
@@ -73,7 +74,7 @@ FORGET_REMINDERS = delete(_REMINDERS).where(
     _REMINDERS.c.user_id.in_(bindparam("user_ids", expanding=True))
 )
 BOOK_TIMERS = insert(_TIMERS)
-SAY = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+SAY = IdInserts(_OUTBOX)
 
 
 async def fire_reminders(runtime: Runtime, timers: Sequence[Timer]) -> list[Timer]:
@@ -233,5 +234,5 @@ async def _decide_and_store(
         await db.execute(BOOK_TIMERS, booked)
     if not said:
         return []
-    new_ids = (await db.execute(SAY, said)).scalars().all()
+    new_ids = await SAY(db, said)
     return [Outbox(id=row_id, **values) for row_id, values in zip(new_ids, said, strict=True)]

@@ -20,17 +20,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import Dialog, Outbox, Timer, User
+from bot.db.models import Dialog, Outbox, StretchSession, Timer, User
 from bot.delivery import Delivery
 from bot.flows.unit import Unit
 from bot.metrics import Metrics
@@ -43,14 +43,25 @@ TimerHandler = Callable[[Unit, Timer], Awaitable[None]]
 # Runs many claimed timers of one kind at once; returns those to run one at a time instead.
 BatchHandler = Callable[["Runtime", list[Timer]], Awaitable[list[Timer]]]
 
+# Other instances' timers and rows left behind are looked for this often; this instance's
+# own timers wake the dispatcher when they are booked (Runtime.timer_booked).
 IDLE_POLL_SECONDS = 1.0
+SWEEP_SECONDS = 1.0
 CLAIM_BATCH = 500
 # Statements every unit runs, built once: SQLAlchemy spends about as long building a statement
 # (and its cache key) as running it on SQLite (python -m bench, conversations).
+# With the person: their dialog and their unfinished stretch session, if any (the newest),
+# so the flows of a session unit read no row twice (Unit.running_session).
 PERSON_AND_DIALOG = (
-    select(User, Dialog)
+    select(User, Dialog, StretchSession)
     .outerjoin(Dialog, Dialog.user_id == User.id)
+    .outerjoin(
+        StretchSession,
+        and_(StretchSession.user_id == User.id, StretchSession.phase != "done"),
+    )
     .where(User.id == bindparam("user_id"))
+    .order_by(StretchSession.id.desc())
+    .limit(1)
 )
 # A claimed timer is still to fire only if it is still ours and was not moved since. On the
 # table (the unit's session holds no timer yet): the ORM's bulk-delete path costs more than
@@ -123,6 +134,11 @@ class Runtime:
     # settle), and hundreds queued on a small pool time out and leave sent rows behind.
     _firing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
     _stopping: bool = False
+    # The earliest due time known (booked here, or the database's earliest); None: ask.
+    _next_due: datetime | None = None
+    _claim_asked: bool = False  # wake(): claim at once whatever is known (a shifted clock)
+    _last_claim: datetime | None = None
+    _last_sweep: datetime | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -155,8 +171,8 @@ class Runtime:
                 await asyncio.sleep((0.05 if locked else 0.5) * (attempt + 1))
         if delivery is not None and not delivery.duplicate:
             delivery.applied = True
-        if unit.wake_timers:
-            self._wake.set()
+        if unit.earliest_booked is not None:
+            self.timer_booked(unit.earliest_booked)
         assert self.delivery is not None
         await self.delivery.send_rows(unit.outbox)
         await self.delivery.send_direct(unit.direct)
@@ -180,7 +196,7 @@ class Runtime:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
             # One statement for both rows: a unit's fixed cost is mostly statements.
             found = (await session.execute(PERSON_AND_DIALOG, {"user_id": user_id})).first()
-            user, dialog = found if found is not None else (None, None)
+            user, dialog, running = found if found is not None else (None, None, None)
             if user is None:
                 if chat_id is None:  # a timer's person is gone
                     raise LookupError(f"no user {user_id}")
@@ -203,6 +219,7 @@ class Runtime:
             # Every text from here on is in the person's language (content/languages.py).
             languages.use(user.language or languages.SOURCE_LANGUAGE)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
+            unit.running_session = running
             unit.paid_broadcast = self.settings.paid_broadcast
             if self.delivery is not None:
                 # Leased from now, not from the start: a wait for a pool connection or a lock
@@ -222,12 +239,21 @@ class Runtime:
             if unclaimed:
                 assert self.delivery is not None
                 self.delivery.claim_new(unclaimed, self.clock.now())
+            await unit.write_outbox()
             await session.flush()
         return unit, result
 
     # --- durable timers -----------------------------------------------------------------
     def wake(self) -> None:
+        """Claim due timers now (after a batch, or a test moving the clock)."""
+        self._claim_asked = True
         self._wake.set()
+
+    def timer_booked(self, due_at: datetime) -> None:
+        """A committed unit booked a timer: wake for it, without asking the database."""
+        if self._next_due is None or due_at < self._next_due:
+            self._next_due = due_at
+            self._wake.set()
 
     @property
     def claim_batch(self) -> int:
@@ -336,29 +362,56 @@ class Runtime:
             *(batch(kind, claimed) for kind, claimed in by_kind.items()),
         )
 
-    async def seconds_to_next_timer(self) -> float:
+    async def _learn_next_due(self) -> None:
+        """The database's earliest timer, with whatever units booked meanwhile."""
         async with self.sessions() as session:
             earliest = (await session.execute(select(func.min(Timer.due_at)))).scalar()
-        if earliest is None:
+        if earliest is not None and (self._next_due is None or earliest < self._next_due):
+            self._next_due = earliest
+
+    def seconds_to_next_timer(self) -> float:
+        if self._next_due is None:
             return IDLE_POLL_SECONDS
-        return max(0.0, min(IDLE_POLL_SECONDS, (earliest - self.clock.now()).total_seconds()))
+        left = (self._next_due - self.clock.now()).total_seconds()
+        return max(0.0, min(IDLE_POLL_SECONDS, left))
+
+    def _claim_due_now(self, now: datetime) -> bool:
+        """Claim when a timer is due by what is known, when asked to, and once a poll
+        interval (other instances' timers, retried ones)."""
+        if self._claim_asked or self._last_claim is None:
+            return True
+        if self._next_due is not None and self._next_due <= now:
+            return True
+        return (now - self._last_claim).total_seconds() >= IDLE_POLL_SECONDS
+
+    async def dispatch_step(self) -> float:
+        """Fire what is due, sweep the outbox when its time comes; seconds to wait next."""
+        now = self.clock.now()
+        if self._claim_due_now(now):
+            self._claim_asked, self._last_claim = False, now
+            self._next_due = None  # what was known is claimed now; learnt again below
+            timers = await self.claim_due_timers(self.claim_batch)
+            if timers:
+                await self._fire_all(timers)
+                if len(timers) >= self.claim_batch:
+                    return 0.0  # more may be due
+            await self._learn_next_due()
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= SWEEP_SECONDS:
+            self._last_sweep = now
+            assert self.delivery is not None
+            await self.delivery.sweep()
+        return min(self.seconds_to_next_timer(), SWEEP_SECONDS)
 
     async def dispatch_forever(self) -> None:
         """Fire due timers and retry left-over outbox rows until cancelled."""
         while not self._stopping:
             try:
                 self._wake.clear()
-                timers = await self.claim_due_timers(self.claim_batch)
-                if timers:
-                    await self._fire_all(timers)
-                assert self.delivery is not None
-                await self.delivery.sweep()
-                if timers:
-                    continue
-                delay = await self.seconds_to_next_timer()
+                delay = await self.dispatch_step()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._next_due = None
                 if isinstance(exc, SQLAlchemyError):
                     self.metrics.database_errors.labels("dispatch").inc()
                 if database_unreachable(exc):
@@ -367,6 +420,8 @@ class Runtime:
                 else:
                     log.exception("timer dispatch failed; retrying in a second")
                 delay = IDLE_POLL_SECONDS
+            if delay <= 0:
+                continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import counts, progression, routine
@@ -128,29 +128,22 @@ def note_keyboard(session_id: int) -> Keyboard:
 
 
 # --- finding the session ---------------------------------------------------------------------
-# Built once: it runs in most units (building costs about as much as running it).
-ACTIVE_SESSION = (
-    select(StretchSession)
-    .where(StretchSession.user_id == bindparam("user_id"), StretchSession.phase != "done")
-    .order_by(StretchSession.id.desc())
-    .limit(1)
-)
-
-
+# The unit read the person's newest unfinished session with their row (bot/runtime.py): no
+# statement here. One begun in this unit is put there by begin_after_check.
 async def active_session(unit: Unit) -> StretchSession | None:
-    return (await unit.session.execute(ACTIVE_SESSION, {"user_id": unit.user.id})).scalar()
+    running = unit.running_session
+    return None if running is None or running.phase == "done" else running
 
 
 async def own_session(unit: Unit, session_id: int) -> StretchSession | None:
     """The presser's own unfinished session with this id; a forged id finds nothing."""
-    session = (
-        await unit.session.execute(
-            select(StretchSession).where(
-                StretchSession.id == session_id, StretchSession.user_id == unit.user.id
-            )
-        )
-    ).scalar()
-    return None if session is None or session.phase == "done" else session
+    running = await active_session(unit)
+    if running is not None and running.id == session_id:
+        return running
+    session = await unit.session.get(StretchSession, session_id)
+    if session is None or session.user_id != unit.user.id:
+        return None
+    return None if session.phase == "done" else session
 
 
 async def _touch(unit: Unit, session: StretchSession) -> None:
@@ -233,6 +226,7 @@ async def begin_after_check(unit: Unit) -> None:
     )
     unit.session.add(session)
     await unit.session.flush()
+    unit.running_session = session
     kept = {key: unit.dialog.data[key] for key in KEPT_FROM_CHECK if key in unit.dialog.data}
     unit.goto("session", "pain_before", session=session.id, **kept)
     await _touch(unit, session)
@@ -282,11 +276,9 @@ async def rate_pain(unit: Unit, purpose: str, session_id: int, value: int) -> st
     elif purpose == "a":
         session.pain_after = value
         session.phase = "note"
-        unit.dialog.step = "note"
         unit.say(t("session.note.prompt"), note_keyboard(session.id))
     else:
         session.phase = "hurt_where"
-        unit.dialog.step = "hurt_where"
         unit.update_data(hurt_value=value)
         unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
     return None
@@ -311,7 +303,6 @@ async def show_step(unit: Unit, session: StretchSession) -> None:
         await start_hold(unit, session)
         return
     session.phase = "ready"
-    unit.dialog.step = "ready"
     say_instructions(unit, session)
 
 
@@ -436,7 +427,6 @@ async def show_current(unit: Unit, session: StretchSession) -> None:
 async def start_hold(unit: Unit, session: StretchSession, seconds: float | None = None) -> None:
     hold = float(step_of(session)["hold"]) if seconds is None else seconds
     session.phase, session.paused = "holding", False
-    unit.dialog.step = "holding"
     session.hold_ends_at = unit.later(hold)
     session.remaining_seconds = hold
     session.countdown_message_id = None
@@ -566,7 +556,6 @@ async def hurts(unit: Unit, session: StretchSession) -> str | None:
     """Stop at once; then how bad, and where."""
     await _cancel_step_timers(unit, session)
     session.status, session.paused, session.phase = "hurt", False, "hurt_rating"
-    unit.dialog.step = "hurt_rating"
     unit.say(t("session.hurt.how_bad"), pain_keyboard("h", session.id))
     return None
 
@@ -642,7 +631,6 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
     if advice is not pain_core.HurtAdvice.STOP and not spreading:
         # "You can carry on gently" / "skip this stretch": the choice is the person's.
         session.phase = "hurt_choice"
-        unit.dialog.step = "hurt_choice"
         unit.say(t(f"session.hurt.advice.{advice.value}"), hurt_choice_keyboard(session.id))
         return None
     if advice is pain_core.HurtAdvice.STOP:
@@ -673,7 +661,6 @@ async def hurt_choice(unit: Unit, session_id: int, choice: str) -> str | None:
         await after_exercises(unit, session)
         return None
     session.status, session.phase, session.paused = "active", "ready", False
-    unit.dialog.step = "ready"
     unit.say(t("session.carry_on_gently"), controls(session))
     return None
 
@@ -727,8 +714,9 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     session = await unit.session.get(StretchSession, timer.payload["session"])
     if session is None or not _still_waiting(session, timer, "holding"):
         return
-    await unit.cancel_timers(f"tick:{session.id}")
     step = step_of(session)
+    if float(step["hold"]) * unit.time_scale > _tick_wall(unit) * 1.5:
+        await unit.cancel_timers(f"tick:{session.id}")  # a hold this short had no ticks
     if session.countdown_message_id:
         unit.edit_caption(session.countdown_message_id, t("session.hold_done"), durable=True)
     _record_step(unit, session, "done")
@@ -742,7 +730,6 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     else:
         rest = float(step["rest"])
         session.phase = "resting"
-        unit.dialog.step = "resting"
         unit.say(t("session.rest", seconds=int(rest)))
         await unit.schedule(
             f"rest:{session.id}",
@@ -797,11 +784,20 @@ async def on_idle(unit: Unit, timer: Timer) -> None:
     await _forget_unless_kept(unit, session)
 
 
+_SESSIONS = cast(Table, StretchSession.__table__)
+# One statement in the delivery's transaction (building it costs as much as running it).
+KEEP_COUNTDOWN = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.phase == "holding")
+    .values(countdown_message_id=bindparam("message_id"))
+)
+
+
 async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> None:
     """Delivery callback: keep the countdown message's id so ticks can edit it."""
-    session = await db.get(StretchSession, int(tag.split(":", 1)[1]))
-    if session is not None and session.phase == "holding":
-        session.countdown_message_id = message_id
+    await db.execute(
+        KEEP_COUNTDOWN, {"session_id": int(tag.split(":", 1)[1]), "message_id": message_id}
+    )
 
 
 # --- ending ----------------------------------------------------------------------------------
@@ -821,13 +817,11 @@ async def after_exercises(unit: Unit, session: StretchSession) -> None:
         return
     session.pain_after = int(hurt)
     session.phase = "note"
-    unit.dialog.step = "note"
     unit.say(t("session.note.prompt"), note_keyboard(session.id))
 
 
 async def ask_pain_after(unit: Unit, session: StretchSession) -> None:
     session.phase = "pain_after"
-    unit.dialog.step = "pain_after"
     unit.say(t("session.pain_after.question"), pain_keyboard("a", session.id))
 
 

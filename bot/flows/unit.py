@@ -11,17 +11,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Dialog, Outbox, Timer, User
+from bot.db.inserts import IdInserts
+from bot.db.models import Dialog, Outbox, StretchSession, Timer, User
 from content import languages
 
 Button = tuple[str, str]  # (label, callback data)
 # Built once (building costs SQLAlchemy about as much as running it): see bot.runtime.
 TIMER_BY_KEY = select(Timer).where(Timer.key == bindparam("key"))
+_OUTBOX = cast(Table, Outbox.__table__)
+_TIMERS = cast(Table, Timer.__table__)
+
+
+def _upsert_timer(dialect_insert: Any) -> Any:
+    """Create or move the timer with this key in one statement (the key is unique)."""
+    statement = dialect_insert(_TIMERS)
+    return statement.on_conflict_do_update(
+        index_elements=[_TIMERS.c.key],
+        set_={
+            "due_at": statement.excluded.due_at,
+            "payload": statement.excluded.payload,
+            "claimed_by": None,
+            "lease_until": None,
+        },
+    )
+
+
+SCHEDULE = {"sqlite": _upsert_timer(sqlite.insert), "postgresql": _upsert_timer(postgresql.insert)}
+# A unit's messages go in with one statement at its end.
+SAY_ALL = IdInserts(_OUTBOX)
+OUTBOX_COLUMNS = (
+    "user_id",
+    "chat_id",
+    "method",
+    "params",
+    "tag",
+    "not_before",
+    "claimed_by",
+    "lease_until",
+    "attempts",
+)
 Keyboard = Sequence[Sequence[Button]]
 # Dialog data kept through every change of flow: red flags raised in this conversation,
 # which the check asks about again, by name, before it may clear anyone (flows/triage.py).
@@ -68,7 +102,10 @@ class Unit:
     time_scale: float = 1.0
     outbox: list[Outbox] = field(default_factory=list)
     direct: list[Direct] = field(default_factory=list)
-    wake_timers: bool = False
+    # The person's unfinished stretch session, read with their row (flows/session.py).
+    running_session: StretchSession | None = None
+    # The earliest due time of the timers this unit booked: the dispatcher wakes for it.
+    earliest_booked: datetime | None = None
     # (instance, lease end) given to each message as it is said, so the row is inserted
     # already leased to this instance rather than inserted, then updated at commit.
     lease: tuple[str, datetime] | None = None
@@ -106,8 +143,16 @@ class Unit:
         )
         if self.lease is not None:
             row.claimed_by, row.lease_until = self.lease
-        self.session.add(row)
-        self.outbox.append(row)
+        self.outbox.append(row)  # written by write_outbox() with the unit's other rows
+
+    async def write_outbox(self) -> None:
+        """Insert what the unit said, in one statement, and give each row its id."""
+        if not self.outbox:
+            return
+        values = [{name: getattr(row, name) for name in OUTBOX_COLUMNS} for row in self.outbox]
+        ids = await SAY_ALL(self.session, values)
+        for row, row_id in zip(self.outbox, ids, strict=True):
+            row.id = row_id
 
     def say_picture(
         self,
@@ -222,13 +267,22 @@ class Unit:
         self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
         """Create or move the timer ``key``; there is never more than one per key."""
-        timer = (await self.session.execute(TIMER_BY_KEY, {"key": key})).scalar()
-        if timer is None:
-            timer = Timer(key=key, kind=kind, user_id=self.user.id, attempts=0)
-            self.session.add(timer)
-        timer.due_at, timer.payload = due_at, payload or {}
-        timer.claimed_by = timer.lease_until = None
-        self.wake_timers = True
+        dialect = self.session.get_bind().dialect.name
+        await self.session.execute(
+            SCHEDULE[dialect],
+            {
+                "key": key,
+                "kind": kind,
+                "user_id": self.user.id,
+                "due_at": due_at,
+                "payload": payload or {},
+                "claimed_by": None,
+                "lease_until": None,
+                "attempts": 0,
+            },
+        )
+        if self.earliest_booked is None or due_at < self.earliest_booked:
+            self.earliest_booked = due_at
 
     async def cancel_timers(self, prefix: str) -> None:
         await self.session.execute(
