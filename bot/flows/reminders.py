@@ -41,6 +41,7 @@ from bot.core import formats, schedule
 from bot.core.schedule import ZoneChoice
 from bot.db.models import Reminder, StretchSession, Timer
 from bot.flows import session as session_flow
+from bot.flows.dialog import Flow, Reminders
 from bot.flows.unit import TIMER_BY_KEY, Keyboard, Unit
 from content.schema import typed_words
 from content.schema.texts import t
@@ -226,14 +227,14 @@ async def show_status(unit: Unit, reminder: Reminder) -> None:
 
 # --- setting one up ----------------------------------------------------------------------------
 async def ask_time(unit: Unit) -> None:
-    unit.goto("reminders", "time")
+    unit.goto(Flow.REMINDERS, Reminders.TIME)
     unit.say(t("reminders.time.ask"), time_keyboard())
 
 
 async def choose_time(unit: Unit, at: time) -> str | None:
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "time":
+    if not unit.expect(Flow.REMINDERS, Reminders.TIME):
         return t("common.stale_button")
-    unit.dialog.step = "days"
+    unit.dialog.step = Reminders.DAYS
     unit.update_data(time=schedule.format_time(at))
     unit.say(t("reminders.days.ask"), days_keyboard())
     return None
@@ -241,10 +242,10 @@ async def choose_time(unit: Unit, at: time) -> str | None:
 
 async def choose_days(unit: Unit, which: str, message_id: int | None) -> str | None:
     """Every day, weekdays, or open the day picker (in place of the three buttons)."""
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "days":
+    if not unit.expect(Flow.REMINDERS, Reminders.DAYS):
         return t("common.stale_button")
     if which == "custom":
-        unit.dialog.step = "days_custom"
+        unit.dialog.step = Reminders.DAYS_CUSTOM
         unit.update_data(days=[])
         text = t("reminders.days.custom_ask")
         if message_id is None:
@@ -259,7 +260,7 @@ async def choose_days(unit: Unit, which: str, message_id: int | None) -> str | N
 
 
 async def toggle_day(unit: Unit, day: int, message_id: int | None) -> str | None:
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "days_custom":
+    if not unit.expect(Flow.REMINDERS, Reminders.DAYS_CUSTOM):
         return t("common.stale_button")
     chosen = frozenset(unit.dialog.data.get("days", [])) ^ {day}
     unit.update_data(days=sorted(chosen))
@@ -269,7 +270,7 @@ async def toggle_day(unit: Unit, day: int, message_id: int | None) -> str | None
 
 
 async def days_done(unit: Unit, message_id: int | None) -> str | None:
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "days_custom":
+    if not unit.expect(Flow.REMINDERS, Reminders.DAYS_CUSTOM):
         return t("common.stale_button")
     if not unit.dialog.data.get("days"):
         unit.say(t("reminders.days.none_chosen"))
@@ -294,13 +295,13 @@ async def known_zone(unit: Unit) -> ZoneChoice | None:
 
 
 async def ask_zone(unit: Unit) -> None:
-    unit.dialog.step = "zone"
+    unit.dialog.step = Reminders.ZONE
     unit.say(t("reminders.zone.ask"), zone_keyboard(await known_zone(unit)))
 
 
 async def pick_zone(unit: Unit, kind: str, index: int) -> str | None:
     """A zone button: one of the offered zones ("o"), a candidate ("c"), or keep the old one."""
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "zone":
+    if not unit.expect(Flow.REMINDERS, Reminders.ZONE):
         return t("common.stale_button")
     choice: ZoneChoice | None = None
     if kind == "o":
@@ -319,7 +320,7 @@ async def pick_zone(unit: Unit, kind: str, index: int) -> str | None:
 
 async def confirm_zone(unit: Unit, choice: ZoneChoice) -> None:
     """Show the person's local time in the chosen zone, so a wrong zone shows at once."""
-    unit.dialog.step = "confirm"
+    unit.dialog.step = Reminders.CONFIRM
     unit.update_data(zone=choice.name, label=choice.label, candidates=[])
     days = frozenset(unit.dialog.data["days"])
     parts = [
@@ -343,7 +344,7 @@ async def confirm_zone(unit: Unit, choice: ZoneChoice) -> None:
 
 
 async def other_zone(unit: Unit) -> str | None:
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "confirm":
+    if not unit.expect(Flow.REMINDERS, Reminders.CONFIRM):
         return t("common.stale_button")
     await ask_zone(unit)
     return None
@@ -351,7 +352,7 @@ async def other_zone(unit: Unit) -> str | None:
 
 async def save(unit: Unit) -> str | None:
     """Keep the reminder and book its first due time."""
-    if unit.dialog.flow != "reminders" or unit.dialog.step != "confirm":
+    if not unit.expect(Flow.REMINDERS, Reminders.CONFIRM):
         return t("common.stale_button")
     if not unit.stores_data:
         unit.idle()
@@ -386,7 +387,7 @@ async def turn_on(unit: Unit, reminder: Reminder) -> None:
 async def typed(unit: Unit, text: str) -> bool:
     """Typed text while setting up: a time, the days or a zone, depending on the step."""
     step = unit.dialog.step
-    if step == "time":
+    if step == Reminders.TIME:
         at = schedule.parse_time(text)
         hour = text.strip().rstrip(".")
         if at is None and hour.isdigit() and 1 <= int(hour) <= 12:
@@ -406,7 +407,7 @@ async def typed(unit: Unit, text: str) -> bool:
         else:
             await choose_time(unit, at)
         return True
-    if step == "zone":
+    if step == Reminders.ZONE:
         catalogue = schedule.zone_catalogue()
         choice = schedule.parse_zone(text, catalogue)
         candidates = schedule.zone_candidates(text, catalogue) if choice is None else ()
@@ -422,12 +423,12 @@ async def typed(unit: Unit, text: str) -> bool:
             unit.say(t("reminders.zone.not_understood"))
         return True
     done_words = typed_words.current().days_done
-    if step == "days_custom" and " ".join(plain(text).strip(" .!").split()) in done_words:
+    if step == Reminders.DAYS_CUSTOM and " ".join(plain(text).strip(" .!").split()) in done_words:
         await days_done(unit, None)  # the Done button, typed
         return True
-    days = schedule.parse_days(text) if step in ("days", "days_custom") else None
+    days = schedule.parse_days(text) if step in (Reminders.DAYS, Reminders.DAYS_CUSTOM) else None
     if days is not None:
-        unit.dialog.step = "days"
+        unit.dialog.step = Reminders.DAYS
         unit.update_data(days=sorted(days))
         await ask_zone(unit)
         return True

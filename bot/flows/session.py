@@ -27,6 +27,14 @@ from bot.core.gate import Gate, rescreen_due
 from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
 from bot.flows import triage as triage_flow
+from bot.flows.buttons import (
+    HURT_PLACES,
+    HurtChoiceButton,
+    HurtWhereButton,
+    PainButton,
+    SessionButton,
+)
+from bot.flows.dialog import Flow
 from bot.flows.unit import Keyboard, Unit
 from content.schema import typed_words
 from content.schema.common import Condition, Level, Region
@@ -39,7 +47,6 @@ MIN_TICK_WALL = 1.0
 PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
 # The phases that show Start / Pause / Skip / Stop / This hurts (typed ones work there too).
 CONTROLLED = frozenset({"ready", "holding", "resting"})
-HURT_PLACES = ("neck", "back", "arm", "leg", "other")
 CAPTION_LIMIT = 1024  # Telegram's, in characters of the caption as shown (tags excluded)
 # What the check left in the dialog data, which a session keeps (without consent, the only copy).
 # Dialog data (carried through every flow, bot/flows/unit.CARRIED): no session before this.
@@ -92,39 +99,37 @@ def step_as_dict(step: routine.Step) -> dict[str, Any]:
 
 # --- keyboards -------------------------------------------------------------------------------
 def controls(session: StretchSession) -> Keyboard:
-    ref = f"{session.id}:{session.position}"
+    def button(key: str, action: str) -> tuple[str, str]:
+        return (t(key), SessionButton(action, session.id, session.position).pack())
+
     pause = (
-        (t("session.button.resume"), f"ss:resume:{ref}")
+        button("session.button.resume", "resume")
         if session.paused
-        else (t("session.button.pause"), f"ss:pause:{ref}")
+        else button("session.button.pause", "pause")
     )
     rows: list[list[tuple[str, str]]] = []
     if session.phase == "ready" and not session.paused:
         key = "session.button.start_moving" if _moving(session) else "session.button.start_hold"
-        rows.append([(t(key), f"ss:start:{ref}")])
-    rows.append([pause, (t("session.button.skip"), f"ss:skip:{ref}")])
-    rows.append(
-        [
-            (t("session.button.stop"), f"ss:stop:{ref}"),
-            (t("session.button.hurts"), f"ss:hurt:{ref}"),
-        ]
-    )
+        rows.append([button(key, "start")])
+    rows.append([pause, button("session.button.skip", "skip")])
+    rows.append([button("session.button.stop", "stop"), button("session.button.hurts", "hurt")])
     return rows
 
 
 def pain_keyboard(purpose: str, session_id: int) -> Keyboard:
-    buttons = [(str(value), f"pn:{purpose}:{session_id}:{value}") for value in range(11)]
+    buttons = [(str(value), PainButton(purpose, session_id, value).pack()) for value in range(11)]
     return [buttons[:6], buttons[6:]]
 
 
 def hurt_where_keyboard(session_id: int) -> Keyboard:
     return [
-        [(t(f"session.hurt.where.{place}"), f"hw:{session_id}:{place}")] for place in HURT_PLACES
+        [(t(f"session.hurt.where.{place}"), HurtWhereButton(session_id, place).pack())]
+        for place in HURT_PLACES
     ]
 
 
 def note_keyboard(session_id: int) -> Keyboard:
-    return [[(t("session.button.no_note"), f"ss:nonote:{session_id}:0")]]
+    return [[(t("session.button.no_note"), SessionButton("nonote", session_id, 0).pack())]]
 
 
 # --- finding the session ---------------------------------------------------------------------
@@ -228,7 +233,7 @@ async def begin_after_check(unit: Unit) -> None:
     await unit.session.flush()
     unit.running_session = session
     kept = {key: unit.dialog.data[key] for key in KEPT_FROM_CHECK if key in unit.dialog.data}
-    unit.goto("session", "pain_before", session=session.id, **kept)
+    unit.goto(Flow.SESSION, session=session.id, **kept)
     await _touch(unit, session)
     count = len(set(plan.stretch_ids) - {library.warm_up.id})
     intro = t(
@@ -534,7 +539,7 @@ async def _drop_unstarted(unit: Unit, session: StretchSession) -> None:
     """/cancel or Stop before the pain score: no session happened, so none is kept."""
     await unit.cancel_timers(f"idle:{session.id}")
     data = unit.dialog.data
-    unit.goto("idle", "", **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+    unit.goto(Flow.IDLE, **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
     await unit.session.delete(session)
     unit.say(t("session.cancelled_before_start"))
 
@@ -546,9 +551,9 @@ async def end_early(unit: Unit, session: StretchSession) -> None:
     await unit.cancel_timers(f"idle:{session.id}")
     session.status, session.paused = "stopped", False
     session.phase, session.ended_at = "done", unit.now
-    if unit.dialog.flow == "session":
+    if unit.expect(Flow.SESSION):
         data = unit.dialog.data
-        unit.goto("idle", "", **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+        unit.goto(Flow.IDLE, **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
     await _forget_unless_kept(unit, session)
 
 
@@ -646,8 +651,8 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
 
 def hurt_choice_keyboard(session_id: int) -> Keyboard:
     return [
-        [(t("session.button.carry_on"), f"hc:{session_id}:go")],
-        [(t("session.button.stop_here"), f"hc:{session_id}:stop")],
+        [(t("session.button.carry_on"), HurtChoiceButton(session_id, "go").pack())],
+        [(t("session.button.stop_here"), HurtChoiceButton(session_id, "stop").pack())],
     ]
 
 
@@ -722,15 +727,18 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     _record_step(unit, session, "done")
     session.last_activity_at = unit.now
     session.position += 1
-    unit.say(t("session.release"))
+    resting = session.position < len(session.plan) and not first_of_stretch(session)
+    if not resting:
+        unit.say(t("session.release"))
     if session.position >= len(session.plan):
         await finish_exercises(unit, session)
-    elif first_of_stretch(session):
+    elif not resting:
         await _next_stretch(unit, session)
     else:
         rest = float(step["rest"])
         session.phase = "resting"
-        unit.say(t("session.rest", seconds=int(rest)))
+        # One message for one moment: let go, then how long to rest.
+        unit.say(f"{t('session.release')}\n{t('session.rest', seconds=int(rest))}")
         await unit.schedule(
             f"rest:{session.id}",
             "rest_end",
@@ -778,7 +786,7 @@ async def on_idle(unit: Unit, timer: Timer) -> None:
     if session.status == "active":
         session.status = "abandoned"
     session.phase, session.ended_at = "done", unit.now
-    if unit.dialog.flow == "session":
+    if unit.expect(Flow.SESSION):
         unit.idle()
     unit.say(t("session.abandoned"))
     await _forget_unless_kept(unit, session)

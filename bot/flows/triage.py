@@ -18,6 +18,7 @@ from bot.core import gate as gate_core
 from bot.core import triage as core
 from bot.core.gate import Gate, GateState, gate
 from bot.db.models import SafetyAlert, Screening, TriageAnswer
+from bot.flows.dialog import Flow, Onboarding, Triage
 from bot.flows.unit import Keyboard, Unit
 from content.languages import localised
 from content.schema.clearance import ClearanceFile
@@ -41,7 +42,7 @@ async def start(unit: Unit) -> None:
         unit.idle()
         await show_menu(unit)
         return
-    unit.goto("onboarding", "consent")
+    unit.goto(Flow.ONBOARDING, Onboarding.CONSENT)
     unit.say(t("triage.intro"))
     unit.say(t("triage.consent_question"), consent_keyboard())
 
@@ -61,7 +62,7 @@ def ask_consent_again(unit: Unit, heard: bool = False) -> None:
 
 
 async def choose_consent(unit: Unit, given: bool) -> str | None:
-    if unit.dialog.flow != "onboarding" or unit.dialog.step != "consent":
+    if not unit.expect(Flow.ONBOARDING, Onboarding.CONSENT):
         return t("common.stale_button")
     unit.user.consent, unit.user.consent_at = ("given" if given else "refused"), unit.now
     unit.say(t("triage.consent_thanks" if given else "triage.consent_refused"))
@@ -76,12 +77,12 @@ def region_keyboard() -> Keyboard:
 
 
 async def ask_region(unit: Unit, then: str = "age") -> None:
-    unit.goto("onboarding", "region", then=then)
+    unit.goto(Flow.ONBOARDING, Onboarding.REGION, then=then)
     unit.say(t("triage.region_question"), region_keyboard())
 
 
 async def choose_region(unit: Unit, value: str) -> str | None:
-    if unit.dialog.flow != "onboarding" or unit.dialog.step != "region":
+    if not unit.expect(Flow.ONBOARDING, Onboarding.REGION):
         return t("common.stale_button")
     region = Region(value)
     then = unit.dialog.data.get("then", "age")
@@ -91,7 +92,7 @@ async def choose_region(unit: Unit, value: str) -> str | None:
         unit.idle()
         unit.say(t("triage.region_saved"))
         return None
-    unit.goto("onboarding", "age", region=region.value)
+    unit.goto(Flow.ONBOARDING, Onboarding.AGE, region=region.value)
     unit.say(
         t("triage.age_question"),
         [[(t(f"triage.age_{band.value}"), f"ob:age:{band.value}")] for band in AgeBand],
@@ -100,7 +101,7 @@ async def choose_region(unit: Unit, value: str) -> str | None:
 
 
 async def choose_age(unit: Unit, value: str) -> str | None:
-    if unit.dialog.flow != "onboarding" or unit.dialog.step != "age":
+    if not unit.expect(Flow.ONBOARDING, Onboarding.AGE):
         return t("common.stale_button")
     band = AgeBand(value)
     region = Region(unit.dialog.data["region"])
@@ -129,8 +130,8 @@ def profile_of(unit: Unit) -> tuple[Region | None, AgeBand | None]:
 
 async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra: Any) -> None:
     unit.goto(
-        "triage",
-        "question",
+        Flow.TRIAGE,
+        Triage.QUESTION,
         region=region.value,
         age_band=band.value,
         answers={},
@@ -182,7 +183,7 @@ def hint_under_question(unit: Unit, text: str) -> None:
 
 async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | None:
     """A button or a typed yes/no for the question on screen; anything else is stale."""
-    if unit.dialog.flow != "triage" or unit.dialog.data.get("pending") != question_id:
+    if not unit.expect(Flow.TRIAGE) or unit.dialog.data.get("pending") != question_id:
         return t("common.stale_button")
     answers = dict(unit.dialog.data["answers"])
     answers[question_id] = answer.value
@@ -316,8 +317,7 @@ async def finish(unit: Unit) -> None:
     unit.user.check_required_at = None  # the check asked for has run (none stored without consent)
     then = data.get("then")
     unit.goto(
-        "idle",
-        "",
+        Flow.IDLE,
         verdict=verdict.level.value,
         conditions=sorted(c.value for c in verdict.conditions),
         region=data["region"],

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.inserts import IdInserts
 from bot.db.models import Dialog, Outbox, StretchSession, Timer, User
+from bot.flows.dialog import Flow, Step
 from content import languages
 
 Button = tuple[str, str]  # (label, callback data)
@@ -235,10 +236,16 @@ class Unit:
         self.direct.append(Direct(method, params, {field_name: (filename, content)}))
 
     # --- dialog state -------------------------------------------------------------
-    def goto(self, flow: str, step: str = "", **data: Any) -> None:
+    def expect(self, flow: Flow, step: Step | None = None) -> bool:
+        """Is the dialog in ``flow`` (at ``step``)? False: the tap or text is for another."""
+        if self.dialog.flow != flow:
+            return False
+        return step is None or self.dialog.step == step
+
+    def goto(self, flow: Flow, step: Step | None = None, **data: Any) -> None:
         """Move the person's dialog to ``flow``/``step`` with fresh ``data`` (and CARRIED)."""
         carried = {key: self.dialog.data[key] for key in CARRIED if key in self.dialog.data}
-        self.dialog.flow, self.dialog.step = flow, step
+        self.dialog.flow, self.dialog.step = flow.value, step.value if step else ""
         self.dialog.data = {**carried, **data}
         self.dialog.version += 1
         self.dialog.updated_at = self.now
@@ -260,7 +267,7 @@ class Unit:
         self.dialog.updated_at = self.now
 
     def idle(self) -> None:
-        self.goto("idle")
+        self.goto(Flow.IDLE)
 
     # --- timers ---------------------------------------------------------------------
     async def schedule(
