@@ -29,6 +29,7 @@ from bot.delivery import Delivery
 from bot.flows import privacy as privacy_flow
 from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
+from bot.flows.buttons import HurtChoiceButton, HurtWhereButton, PainButton, SessionButton
 from bot.http import AiohttpRequest
 from bot.metrics import MeteredRequest
 from bot.pictures import Pictures
@@ -175,10 +176,10 @@ def register_handlers(application: Application) -> None:
         r"^tq:": triage.question_button,
         r"^sq:": triage.concern_button,
         r"^tc:": triage.cleared_button,
-        r"^ss:": session.session_button,
-        r"^pn:": session.pain_button,
-        r"^hw:": session.hurt_where_button,
-        r"^hc:": session.hurt_choice_button,
+        SessionButton.pattern(): session.session_button,
+        PainButton.pattern(): session.pain_button,
+        HurtWhereButton.pattern(): session.hurt_where_button,
+        HurtChoiceButton.pattern(): session.hurt_choice_button,
         r"^rp:": progress_handlers.report_button,
         r"^pv:": privacy.privacy_button,
         r"^set:": privacy.settings_button,

@@ -11,6 +11,9 @@ answers it while it waits.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from bot import meaning
 from bot.core import answers, controls, faq, profile_text, safety
 from bot.core import meaning as meaning_core
@@ -20,6 +23,7 @@ from bot.flows import concern as concern_flow
 from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
 from bot.flows import triage as triage_flow
+from bot.flows.dialog import Flow, Onboarding
 from bot.flows.unit import Unit
 from content.schema.texts import t
 
@@ -87,67 +91,95 @@ async def raise_alarm(unit: Unit, alarm: safety.Alarm) -> None:
         await concern_flow.hold_back(unit, alarm.level)
 
 
-async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = True) -> bool:
-    """Treat the text as the answer the dialog waits for; False if it is not one.
+@dataclass(frozen=True)
+class Reading:
+    """How to take a typed text as an answer. ``quiet``: a follow-up question comes next, so
+    take a real answer (a yes/no, a number, "ouch", a note) but say nothing about text that
+    is not one. ``hint`` False (an alarm was just given): the check asks its question again
+    without "please answer yes or no", and a session adds nothing (the alarm stopped it and
+    asked for the pain score, or it runs on)."""
 
-    ``quiet``: a follow-up question comes next, so take a real answer (a yes/no, a number,
-    "ouch", a note) but say nothing about text that is not one. ``hint`` False (an alarm was
-    just given): the check asks its question again without "please answer yes or no", and a
-    session adds nothing (the alarm stopped it and asked for the pain score, or it runs on).
-    """
-    flow, step = unit.dialog.flow, unit.dialog.step
-    if flow == "triage":
-        answer = answers.parse_answer(text)
-        if answer is not None and unit.question_left:
-            # Something else was asked since: this yes may be meant for that.
-            unit.say(t("triage.question_again"))
-            await triage_flow.repeat_question(unit)
-        elif answer is not None:
-            await triage_flow.answer_typed(unit, answer)
-        elif not quiet and hint:
-            key = "triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"
-            known = faq.answer_for(text)
-            triage_flow.hint_under_question(unit, f"{known}\n\n{t(key)}" if known else t(key))
-        elif not quiet:  # after an alarm: the question again, plainly, below the advice
-            await triage_flow.repeat_question(unit)
+    quiet: bool = False
+    hint: bool = True
+
+
+async def _as_reply(unit: Unit, text: str, *, quiet: bool = False, hint: bool = True) -> bool:
+    """Treat the text as the answer the dialog waits for; False if it is not one."""
+    reply = BY_FLOW.get(unit.dialog.flow)
+    return reply is not None and await reply(unit, text, Reading(quiet, hint))
+
+
+async def _triage_reply(unit: Unit, text: str, how: Reading) -> bool:
+    answer = answers.parse_answer(text)
+    if answer is not None and unit.question_left:
+        # Something else was asked since: this yes may be meant for that.
+        unit.say(t("triage.question_again"))
+        await triage_flow.repeat_question(unit)
+    elif answer is not None:
+        await triage_flow.answer_typed(unit, answer)
+    elif not how.quiet and how.hint:
+        key = "triage.heard_you" if _heartfelt(text) else "triage.type_yes_no"
+        known = faq.answer_for(text)
+        triage_flow.hint_under_question(unit, f"{known}\n\n{t(key)}" if known else t(key))
+    elif not how.quiet:  # after an alarm: the question again, plainly, below the advice
+        await triage_flow.repeat_question(unit)
+    return True
+
+
+async def _session_reply(unit: Unit, text: str, how: Reading) -> bool:
+    # The session was read with the person (Unit.running_session): these read no rows.
+    if safety.is_hurt_report(text) and await session_flow.typed_hurt(unit):
         return True
-    if flow == "session":
-        if safety.is_hurt_report(text) and await session_flow.typed_hurt(unit):
-            return True
-        if await session_flow.typed_note(unit, text):
-            return True
-        value = pain_core.parse_pain(text)
-        if value is not None and await session_flow.typed_number(unit, value):
-            return True
-        control = controls.parse_control(text)
-        if control is not None and await session_flow.typed_control(unit, control):
-            return True
-        place = controls.parse_hurt_place(text)
-        if place is not None and await session_flow.typed_hurt_place(unit, place):
-            return True
-        running = await session_flow.active_session(unit)
-        if running is not None and not quiet and hint:
-            # Answer a simple question, then point to what is on screen: never the card again.
-            await session_flow.point_to_current(unit, running, faq.answer_for(text))
-            return True
-        return False
-    if quiet:
-        return False
-    if flow == "reminders":  # a time ("7pm") or a zone ("Berlin") while setting up
-        if hint and safety.describes_body_in_any(text):
-            unit.say(t("triage.body_noted"))  # read, then what the set-up waits for
-        return await reminders_flow.typed(unit, text)
-    if flow == "onboarding" and step in ("consent", "region", "age"):
-        if not await _typed_profile(unit, step, text) and hint:
-            # Say which answer is awaited; someone who wrote about their body hears it was read.
-            known = faq.answer_for(text)
-            if known is not None:
-                unit.say(known)
-            elif _heartfelt(text) or safety.describes_body_in_any(text):
-                unit.say(t("triage.body_noted"))
-            unit.say(t(f"triage.waiting_for_{step}"))
+    if await session_flow.typed_note(unit, text):
+        return True
+    value = pain_core.parse_pain(text)
+    if value is not None and await session_flow.typed_number(unit, value):
+        return True
+    control = controls.parse_control(text)
+    if control is not None and await session_flow.typed_control(unit, control):
+        return True
+    place = controls.parse_hurt_place(text)
+    if place is not None and await session_flow.typed_hurt_place(unit, place):
+        return True
+    running = await session_flow.active_session(unit)
+    if running is not None and not how.quiet and how.hint:
+        # Answer a simple question, then point to what is on screen: never the card again.
+        await session_flow.point_to_current(unit, running, faq.answer_for(text))
         return True
     return False
+
+
+async def _reminders_reply(unit: Unit, text: str, how: Reading) -> bool:
+    """A time ("7pm") or a zone ("Berlin") while setting up."""
+    if how.quiet:
+        return False
+    if how.hint and safety.describes_body_in_any(text):
+        unit.say(t("triage.body_noted"))  # read, then what the set-up waits for
+    return await reminders_flow.typed(unit, text)
+
+
+async def _onboarding_reply(unit: Unit, text: str, how: Reading) -> bool:
+    step = unit.dialog.step
+    if how.quiet or step not in tuple(Onboarding):
+        return False
+    if not await _typed_profile(unit, step, text) and how.hint:
+        # Say which answer is awaited; someone who wrote about their body hears it was read.
+        known = faq.answer_for(text)
+        if known is not None:
+            unit.say(known)
+        elif _heartfelt(text) or safety.describes_body_in_any(text):
+            unit.say(t("triage.body_noted"))
+        unit.say(t(f"triage.waiting_for_{step}"))
+    return True
+
+
+# What each flow does with typed text; a flow not here (idle) waits for nothing typed.
+BY_FLOW: dict[str, Callable[[Unit, str, Reading], Awaitable[bool]]] = {
+    Flow.TRIAGE: _triage_reply,
+    Flow.SESSION: _session_reply,
+    Flow.REMINDERS: _reminders_reply,
+    Flow.ONBOARDING: _onboarding_reply,
+}
 
 
 async def _typed_profile(unit: Unit, step: str, text: str) -> bool:
