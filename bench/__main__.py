@@ -131,6 +131,7 @@ class Bench:
                 self._work(people, bot_runs, echo)
             if people == sizes.latency_people:
                 self._latency(people, bot_runs, echo)
+                await self._open_loop(people, each, bot_runs["sqlite"])
             if people == max(people_sizes):
                 self.echo_rate = [run.rate for run in echo]
                 self.echo_rss = [run.peak_rss_mb for run in echo]
@@ -209,6 +210,18 @@ class Bench:
                     note=f"commits (SQLAlchemy's commit event) per update, {where} on {name}",
                 )
             )
+            self.report.add(
+                Figure(
+                    f"commits_per_unit{suffix}",
+                    "commits",
+                    [run.commits_per_unit for run in runs],
+                    [0.0 for _ in echo],
+                    note="commits per unit of work (an update, or a timer it caused: a hold's "
+                    f"end, a rest's end), {where} on {name}, the outbox's and the timer "
+                    "claims' commits included; units per update: "
+                    + ", ".join(f"{run.units_per_update:.2f}" for run in runs),
+                )
+            )
         sqlite = bot_runs.get("sqlite", next(iter(bot_runs.values())))
         self.report.add(
             Figure(
@@ -244,6 +257,39 @@ class Bench:
                         f"update of {people} people in full conversations",
                     )
                 )
+
+    async def _open_loop(self, people: int, each: int, closed: list[LoadRun]) -> None:
+        """People arriving at a fixed rate, half the bot's capacity measured just before
+        (closed loop, SQLite): the latency a real crowd sees, which a closed loop hides (a
+        slow answer there only slows the next question)."""
+        capacity = statistics.median(run.rate for run in closed)
+        arrivals = capacity / 2 / each  # people per second
+        label = f"{people} people arriving at {arrivals:.2f}/s"
+        bot = await self.repeat(
+            f"{label}, sqlite",
+            partial(conversations.run_bot, self.scratch, "sqlite", people, arrivals=arrivals),
+            self.sizes.large_runs,
+        )
+        echo = await self.repeat(
+            f"{label}, echo",
+            partial(conversations.run_echo, self.scratch, people, each, arrivals=arrivals),
+            self.sizes.large_runs,
+        )
+        self._context(label, {"sqlite": bot}, echo, [])
+        offered = f"{capacity / 2:.0f} updates/s offered (half the {capacity:.0f} measured)"
+        for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+            self.report.add(
+                Figure(
+                    f"reply_latency_{name}_open_loop",
+                    "ms",
+                    [percentile(run.latencies, fraction) * 1000 for run in bot],
+                    [percentile(run.latencies, fraction) * 1000 for run in echo],
+                    Target(3.0, "max", on_ratio=True) if name == "p99" else None,
+                    note=f"open loop: {people} people, one every {1 / arrivals:.2f} s, each a "
+                    f"full conversation of {each} updates, {offered}, SQLite; the baseline "
+                    "is the echo bot with the same arrivals and as many texts",
+                )
+            )
 
     def _context(
         self,

@@ -46,6 +46,16 @@ class LoadRun:
         return self.work.commits / self.updates
 
     @property
+    def commits_per_unit(self) -> float:
+        """Commits per unit of work (an update or a timer it caused), outbox and timer
+        claims included: 1 would be one transaction for each and nothing else."""
+        return self.work.commits / max(1, self.work.units)
+
+    @property
+    def units_per_update(self) -> float:
+        return self.work.units / self.updates
+
+    @property
     def api_calls_per_update(self) -> float:
         return self.work.api_calls / self.updates
 
@@ -55,42 +65,56 @@ class LoadRun:
 
 
 async def run_bot(
-    scratch: Path, database: str, people: int, *, profile: Path | None = None
+    scratch: Path,
+    database: str,
+    people: int,
+    *,
+    profile: Path | None = None,
+    arrivals: float | None = None,
 ) -> LoadRun:
     """``people`` new people talking to the real bot at once, on a fresh database.
-    ``profile``: run pyinstrument in the bot over the measured part, written there."""
+    ``profile``: run pyinstrument in the bot over the measured part, written there.
+    ``arrivals``: people per second instead (open loop): person n starts n / arrivals
+    seconds in, whatever the bot's answers to the others."""
     async with Stack(scratch) as stack, fresh_database(database, scratch) as url:
         client = await stack.emulator()
         await stack.bot(url, time_scale=0.0)
         await full_flow(Person(client, 1))  # warm-up: lazy imports, caches, connections
         persons = [Person(client, FIRST_PERSON + i) for i in range(people)]
         if profile is None:
-            return await _measure(stack, persons)
+            return await _measure(stack, persons, arrivals=arrivals)
         await stack.profile("start")
-        run = await _measure(stack, persons)
+        run = await _measure(stack, persons, arrivals=arrivals)
         await stack.profile("stop", profile)
         return run
 
 
-async def run_echo(scratch: Path, people: int, each: int, *, raw: bool = False) -> LoadRun:
+async def run_echo(
+    scratch: Path, people: int, each: int, *, raw: bool = False, arrivals: float | None = None
+) -> LoadRun:
     """The baseline: the same people each sending ``each`` texts to an echo bot."""
     async with Stack(scratch) as stack:
         client = await stack.emulator()
         await stack.echo(raw=raw)
         await echo_flow(Person(client, 1), 3)
         persons = [Person(client, FIRST_PERSON + i) for i in range(people)]
-        return await _measure(stack, persons, each)
+        return await _measure(stack, persons, each, arrivals=arrivals)
 
 
-async def _measure(stack: Stack, persons: list[Person], each: int | None = None) -> LoadRun:
+async def _measure(
+    stack: Stack, persons: list[Person], each: int | None = None, *, arrivals: float | None = None
+) -> LoadRun:
     load = load_average()
     before = await stack.work()
     stack.mark_cpu()
     started = time.monotonic()
-    if each is None:
-        await asyncio.gather(*(full_flow(person) for person in persons))
-    else:
-        await asyncio.gather(*(echo_flow(person, each) for person in persons))
+
+    async def talk(index: int, person: Person) -> None:
+        if arrivals:
+            await asyncio.sleep(index / arrivals)
+        await (full_flow(person) if each is None else echo_flow(person, each))
+
+    await asyncio.gather(*(talk(index, person) for index, person in enumerate(persons)))
     seconds = time.monotonic() - started
     cpu, cpu_seconds = stack.cpu_shares(seconds), stack.processes[-1].cpu_since_mark()
     # What the last updates caused after their reply (a commit, an edit) is theirs too.

@@ -3,7 +3,8 @@ profiled.
 
 ``python -m bench.counted_bot --port P`` runs exactly what ``python -m bot run`` runs, after
 adding two SQLAlchemy listeners to every engine: ``before_cursor_execute`` counts SQL
-statements (an executemany is one) and ``commit`` counts commits. A thread serves them on
+statements (an executemany is one) and ``commit`` counts commits; and it counts the units
+of work (``Runtime.run_unit``: an update or a timer, one transaction each). A thread serves them on
 127.0.0.1:P as JSON (``GET /counts``). ``GET /profile/start`` and ``GET /profile/stop?to=F``
 run pyinstrument on the event loop's thread between the two, and write the profile to F
 (``F.txt`` the top frames by own time, ``F.pyisession`` the whole session), so the profile
@@ -28,7 +29,8 @@ from urllib.parse import parse_qs, urlparse
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-COUNTS = {"statements": 0, "commits": 0}
+COUNTS = {"statements": 0, "commits": 0, "units": 0}
+REPO = str(Path(__file__).resolve().parent.parent) + "/"
 TOP_FRAMES = 25
 IDLE = ("epoll.poll  ",)  # the event loop waiting for the network (selectors.py)
 
@@ -39,6 +41,19 @@ def _statement(*_args: Any) -> None:
 
 def _commit(*_args: Any) -> None:
     COUNTS["commits"] += 1
+
+
+def count_units() -> None:
+    """Each Runtime.run_unit call: one person's update or timer (a unit of work)."""
+    from bot.runtime import Runtime
+
+    run_unit = Runtime.run_unit
+
+    async def counted(self: Runtime, *args: Any, **kwargs: Any) -> Any:
+        COUNTS["units"] += 1
+        return await run_unit(self, *args, **kwargs)
+
+    Runtime.run_unit = counted  # type: ignore[method-assign]
 
 
 class Profiling:
@@ -145,7 +160,7 @@ def _short(path: str | None) -> str:
     for marker in ("site-packages/", "/lib/python3"):
         if marker in path:
             return path.split(marker, 1)[1]
-    return path.rsplit("wt-perf/", 1)[-1].rsplit("/work/", 1)[-1]
+    return path.removeprefix(REPO)  # the bot's own files: "bot/...", "handlers/..."
 
 
 def serve(port: int, profiling: Profiling) -> None:
@@ -176,6 +191,7 @@ def main() -> int:
     args = parser.parse_args()
     event.listen(Engine, "before_cursor_execute", _statement)
     event.listen(Engine, "commit", _commit)
+    count_units()
     profiling = Profiling()
     signal.signal(signal.SIGUSR1, profiling.toggle)
     serve(args.port, profiling)

@@ -35,12 +35,14 @@ class Work:
     statements: int = 0
     commits: int = 0
     api_calls: int = 0
+    units: int = 0  # units of work run: updates and timers, each one transaction
 
     def __sub__(self, other: Work) -> Work:
         return Work(
             self.statements - other.statements,
             self.commits - other.commits,
             self.api_calls - other.api_calls,
+            self.units - other.units,
         )
 
 
@@ -114,7 +116,7 @@ class Stack:
             return Work(api_calls=api_calls)
         async with self._session.get(f"{bot.counts_url}/counts") as response:
             counts = await response.json()
-        return Work(counts["statements"], counts["commits"], api_calls)
+        return Work(counts["statements"], counts["commits"], api_calls, counts["units"])
 
     async def profile(self, action: str, to: Path | None = None) -> None:
         """``start`` or ``stop`` pyinstrument in the bot; ``stop`` writes ``to`` (.txt and
