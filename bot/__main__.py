@@ -97,10 +97,10 @@ def _terminal_chat() -> Callable[..., Coroutine[Any, Any, int]] | None:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.launch import open_runtime
+    from bot.launch import open_database
 
-    runtime = await open_runtime(settings.model_copy(update={"auto_migrate": True}))
-    await runtime.engine.dispose()
+    engine = await open_database(settings.model_copy(update={"auto_migrate": True}))
+    await engine.dispose()
     print("Database is up to date.")
     return 0
 

@@ -7,9 +7,10 @@ glance: commands, then buttons by prefix, then text and everything else.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import BotCommand, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -23,19 +24,21 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.core import routine, safety
+from bot.db.engine import make_sessionmaker
 from bot.delivery import Delivery
 from bot.flows import privacy as privacy_flow
 from bot.flows import reminders as reminders_flow
 from bot.flows import session as session_flow
 from bot.flows.buttons import HurtChoiceButton, HurtWhereButton, PainButton, SessionButton
 from bot.http import AiohttpRequest
-from bot.metrics import MeteredRequest
+from bot.metrics import MeteredRequest, Metrics
 from bot.pictures import Pictures
-from bot.processing import PerUserUpdateProcessor
+from bot.processing import PerUserUpdateProcessor, UserLocks
 from bot.reminder_batch import fire_reminders
-from bot.runtime import Runtime, paid_broadcast_rate
+from bot.runtime import Runtime, default_instance_name, paid_broadcast_rate
 from content import languages
 from content.schema.texts import t
 from handlers import commands_by_name, common, errors, privacy, reminders, session, text, triage
@@ -84,7 +87,11 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
     return limiter
 
 
-def build_application(settings: Settings, runtime: Runtime, *, polling: bool = True) -> Application:
+def build_application(
+    settings: Settings, engine: AsyncEngine, *, polling: bool = True
+) -> tuple[Application, Runtime]:
+    """The Application and the Runtime its handlers run units in, wired to each other here
+    only: the Runtime's delivery sends with this Application's bot."""
     assert settings.token is not None
     # A broken content file, or a language with a gap, stops start-up naming the file and field.
     languages.check_all()
@@ -92,6 +99,9 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
     for code in languages.languages():
         with languages.speaking(code):
             routine.load_library()
+    sessions = make_sessionmaker(engine)
+    clock, locks, metrics = Clock(), UserLocks(), Metrics()
+    instance = (settings.instance_name or default_instance_name())[:64]
     builder = ApplicationBuilder()
     if not polling:
         builder = builder.updater(None)
@@ -102,36 +112,37 @@ def build_application(settings: Settings, runtime: Runtime, *, polling: bool = T
         .request(
             MeteredRequest(
                 AiohttpRequest(connection_pool_size=max(32, settings.max_concurrent_updates)),
-                runtime.metrics,
+                metrics,
             )
         )
         .get_updates_request(
-            MeteredRequest(
-                AiohttpRequest(connection_pool_size=2, read_timeout=30.0), runtime.metrics
-            )
+            MeteredRequest(AiohttpRequest(connection_pool_size=2, read_timeout=30.0), metrics)
         )
         .rate_limiter(rate_limiter(settings))
-        .concurrent_updates(PerUserUpdateProcessor(runtime.locks, settings.max_concurrent_updates))
+        .concurrent_updates(PerUserUpdateProcessor(locks, settings.max_concurrent_updates))
         .build()
     )
-    application.bot_data["runtime"] = runtime
-    runtime.delivery = Delivery(
+    delivery = Delivery(
         application.bot,
-        runtime.sessions,
-        runtime.clock,
-        runtime.instance,
+        sessions,
+        clock,
+        instance,
         on_tag=_remember_tag,
-        lease=runtime.claim_lease,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         pictures=Pictures(
-            runtime.sessions,
+            sessions,
             settings.resolved_picture_cache_dir,
             bot_id=int(settings.token.split(":", 1)[0]),
-            now=runtime.clock.now,
+            now=clock.now,
         ),
     )
+    runtime = Runtime(
+        settings, engine, sessions, delivery, clock, locks, instance=instance, metrics=metrics
+    )
+    application.bot_data["runtime"] = runtime
     _register_timers(runtime)
     register_handlers(application)
-    return application
+    return application, runtime
 
 
 async def _remember_tag(session: AsyncSession, tag: str, message: Message) -> None:

@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot import meaning
 from bot.app import build_application, publish_commands
 from bot.config import ConfigError, Settings
-from bot.db.engine import check_reachable, make_engine, make_sessionmaker
+from bot.db.engine import check_reachable, make_engine
 from bot.db.migrate import upgrade
 from bot.runtime import Runtime
 
@@ -70,7 +70,7 @@ async def upgrade_alone(engine: AsyncEngine) -> None:
             await lock.execute(text("SELECT pg_advisory_unlock(:a, :b)"), MIGRATION_LOCK)
 
 
-async def open_runtime(settings: Settings) -> Runtime:
+async def open_database(settings: Settings) -> AsyncEngine:
     """Connect to the database and bring its schema up to date, or exit with one line."""
     engine = make_engine(settings.resolved_database_url, settings.database_pool_size)
     try:
@@ -83,10 +83,7 @@ async def open_runtime(settings: Settings) -> Runtime:
             f"Database error: cannot use DATABASE_URL ({type(exc).__name__}); "
             "check that the server is running and the URL is right."
         ) from None
-    runtime = Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
-    if settings.instance_name:
-        runtime.instance = settings.instance_name[:64]
-    return runtime
+    return engine
 
 
 async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
@@ -95,9 +92,9 @@ async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
             "Configuration error: TELEGRAM_BOT_TOKEN is missing; get one from @BotFather, "
             "or try the bot offline with `python -m bot chat`."
         )
-    runtime = await open_runtime(settings)
+    engine = await open_database(settings)
     meaning.start_loading()  # checks its content now; the encoder loads in the background
-    application = build_application(settings, runtime, polling=polling)
+    application, runtime = build_application(settings, engine, polling=polling)
     try:
         await application.initialize()
     except Exception as exc:

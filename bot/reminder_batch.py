@@ -110,7 +110,6 @@ async def fire_reminders(runtime: Runtime, timers: Sequence[Timer]) -> list[Time
         if done:
             runtime.wake()
         if messages:
-            assert runtime.delivery is not None
             await runtime.delivery.send_many(
                 messages,
                 concurrency=max(32, runtime.settings.max_concurrent_updates),
@@ -176,7 +175,6 @@ async def _decide_and_store(
     booked: list[dict[str, Any]] = []
     said: list[dict[str, Any]] = []
     paid = runtime.settings.paid_broadcast
-    assert runtime.delivery is not None
     lease = (runtime.delivery.instance, runtime.clock.now() + runtime.delivery.lease)
     for timer in timers:
         person = people.get(timer.user_id)

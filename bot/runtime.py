@@ -121,9 +121,9 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    delivery: Delivery  # shares this runtime's clock and instance name (bot/app.py wires both)
     clock: Clock = field(default_factory=Clock)
     locks: UserLocks = field(default_factory=UserLocks)
-    delivery: Delivery | None = None
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     instance: str = field(default_factory=default_instance_name)
@@ -173,7 +173,6 @@ class Runtime:
             delivery.applied = True
         if unit.earliest_booked is not None:
             self.timer_booked(unit.earliest_booked)
-        assert self.delivery is not None
         await self.delivery.send_rows(unit.outbox)
         await self.delivery.send_direct(unit.direct)
         return result
@@ -221,10 +220,9 @@ class Runtime:
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
             unit.running_session = running
             unit.paid_broadcast = self.settings.paid_broadcast
-            if self.delivery is not None:
-                # Leased from now, not from the start: a wait for a pool connection or a lock
-                # must not leave the lease already expired at commit.
-                unit.lease = (self.delivery.instance, self.clock.now() + self.delivery.lease)
+            # Leased from now, not from the start: a wait for a pool connection or a lock
+            # must not leave the lease already expired at commit.
+            unit.lease = (self.delivery.instance, self.clock.now() + self.delivery.lease)
             recent: list[int] = list(dialog.data.get(RECENT_UPDATES, []))
             if delivery is not None and not delivery.applied and delivery.update_id in recent:
                 # Telegram sent this update again; it was applied before: change nothing.
@@ -237,7 +235,6 @@ class Runtime:
                 unit.dialog.data = {**unit.dialog.data, RECENT_UPDATES: recent}
             unclaimed = [row for row in unit.outbox if row.claimed_by is None]
             if unclaimed:
-                assert self.delivery is not None
                 self.delivery.claim_new(unclaimed, self.clock.now())
             await unit.write_outbox()
             await session.flush()
@@ -398,7 +395,6 @@ class Runtime:
             await self._learn_next_due()
         if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= SWEEP_SECONDS:
             self._last_sweep = now
-            assert self.delivery is not None
             await self.delivery.sweep()
         return min(self.seconds_to_next_timer(), SWEEP_SECONDS)
 

@@ -11,7 +11,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.flows import concern
+from bot.flows import concern, session
 from bot.flows.unit import Unit
 from bot.runtime import runtime_of
 from content import languages
@@ -25,6 +25,8 @@ LAST_SEEN_STEP = timedelta(hours=1)
 QUESTION_BUTTONS = ("tq:", "sq:", "ob:", "tc:")
 # Commands that only show something and ask nothing: a "no" after them is still the answer.
 SHOW_ONLY = frozenset({"help", "progress", "report", "mydata"})
+# What a flow can hand on to when it ends (Unit.then).
+THEN: dict[str, Callable[[Unit], Awaitable[None]]] = {"stretch": session.begin_after_check}
 
 
 def leaves_the_question(update: Update) -> bool:
@@ -59,7 +61,10 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
             unit.user.last_seen_at = unit.now
         if elsewhere and concern.question_waiting(unit):
             unit.leave_question()  # until the question is asked again
-        return await flow(unit, *args)
+        result = await flow(unit, *args)
+        if unit.then is not None:
+            await THEN[unit.then](unit)
+        return result
 
     return await runtime.run_unit(user.id, chat.id, work)
 

@@ -41,6 +41,7 @@ from bot.core import safety
 from bot.core import triage as core
 from bot.core.answers import Answer, parse_answer
 from bot.db.models import SafetyAlert, TriageAnswer
+from bot.flows import gate as gate_flow
 from bot.flows import session as session_flow
 from bot.flows import triage as triage_flow
 from bot.flows.unit import Keyboard, Unit
@@ -382,7 +383,7 @@ def _quiet_key(question_id: str) -> str:
 
 
 def _profile(unit: Unit) -> core.Profile | None:
-    region, band = triage_flow.profile_of(unit)
+    region, band = gate_flow.profile_of(unit)
     if region is None or band is None:
         return None
     return core.Profile(region, band)

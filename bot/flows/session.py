@@ -26,6 +26,7 @@ from bot.core.controls import Control, parse_control
 from bot.core.gate import Gate, rescreen_due
 from bot.core.schedule import zone_of
 from bot.db.models import PainRating, SessionStep, StretchSession, Timer
+from bot.flows import gate as gate_flow
 from bot.flows import triage as triage_flow
 from bot.flows.buttons import (
     HURT_PLACES,
@@ -170,11 +171,11 @@ async def start(unit: Unit) -> None:
     if (until := unit.dialog.data.get(REST_UNTIL)) and unit.now < datetime.fromisoformat(until):
         unit.say(t("session.resting_today"))  # "Let's stop for today" after pain of 6+
         return
-    gate, level = triage_flow.current_gate(unit)
+    gate, level = gate_flow.current_gate(unit)
     if gate is Gate.SCREEN_FIRST:
-        again = triage_flow.check_required(unit)
+        again = gate_flow.check_required(unit)
         unit.say(t("session.check_again_first" if again else "session.check_first"))
-        region, band = triage_flow.profile_of(unit)
+        region, band = gate_flow.profile_of(unit)
         if region is None or band is None:
             await triage_flow.ask_region(unit, then="stretch")
             return
@@ -209,12 +210,12 @@ async def start_anyway(unit: Unit) -> None:
 
 
 async def begin_after_check(unit: Unit) -> None:
-    region_name, _band = triage_flow.profile_of(unit)
+    region_name, _band = gate_flow.profile_of(unit)
     region = region_name or Region.LOWER_BACK
     stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
     conditions = frozenset(Condition(c) for c in stored)
     library = routine.load_library()
-    gate, gate_level = triage_flow.current_gate(unit)
+    gate, gate_level = gate_flow.current_gate(unit)
     # "See a GP ... I'll keep to the gentle ones" (triage.outcome_see_gp): the gentlest level.
     level = 1 if gate is Gate.OPEN_WITH_ADVICE else unit.user.level
     plan = routine.build_routine(library, region, level, conditions)
@@ -643,7 +644,7 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
         # "Let's stop for today": no session until tomorrow.
         unit.update_data(**{REST_UNTIL: _tomorrow(unit).isoformat()})
     if spreading:
-        triage_flow.require_check(unit)  # /stretch runs the check first, as this says
+        gate_flow.require_check(unit)  # /stretch runs the check first, as this says
         unit.say(t("session.hurt.limb"))
     await after_exercises(unit, session)
     return None
@@ -862,10 +863,10 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
         key = "pain_lower" if after < before else "pain_same" if after == before else "pain_higher"
         lines.append(t(f"session.summary.{key}"))
     unit.say("\n".join(lines))
-    check_first = triage_flow.check_required(unit)
+    check_first = gate_flow.check_required(unit)
     # Emergency or urgent advice given during the session (a sign typed mid-hold): no
     # "next session tomorrow", and no reminder offer, until a clinician has seen them.
-    blocked = triage_flow.current_gate(unit)[0] is Gate.BLOCKED
+    blocked = gate_flow.current_gate(unit)[0] is Gate.BLOCKED
     unit.idle()
     if unit.stores_data:
         await adapt(unit)

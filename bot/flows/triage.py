@@ -14,14 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core import emergency
-from bot.core import gate as gate_core
 from bot.core import triage as core
-from bot.core.gate import Gate, GateState, gate
 from bot.db.models import SafetyAlert, Screening, TriageAnswer
+from bot.flows.basics import show_menu
 from bot.flows.dialog import Flow, Onboarding, Triage
+from bot.flows.gate import clearance_wait_left, profile_of
 from bot.flows.unit import Keyboard, Unit
-from content.languages import localised
-from content.schema.clearance import ClearanceFile
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
 from content.schema.triage import Question
@@ -37,8 +35,6 @@ CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
 async def start(unit: Unit) -> None:
     """/start: a newcomer (or someone who said no to storage) gets the introduction."""
     if unit.user.consent == "given" and unit.user.region and unit.user.age_band:
-        from bot.flows.basics import show_menu
-
         unit.idle()
         await show_menu(unit)
         return
@@ -120,12 +116,6 @@ async def checkup(unit: Unit) -> None:
         await ask_region(unit)
         return
     await begin(unit, region, band, reason="checkup")
-
-
-def profile_of(unit: Unit) -> tuple[Region | None, AgeBand | None]:
-    region = unit.user.region or unit.dialog.data.get("region")
-    band = unit.user.age_band or unit.dialog.data.get("age_band")
-    return (Region(region) if region else None, AgeBand(band) if band else None)
 
 
 async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra: Any) -> None:
@@ -326,9 +316,7 @@ async def finish(unit: Unit) -> None:
     )
     say_outcome(unit, verdict)
     if then == "stretch" and not verdict.level.blocks_stretching:
-        from bot.flows import session
-
-        await session.begin_after_check(unit)
+        unit.then = "stretch"  # the session asked for waited for this check
 
 
 def say_outcome(unit: Unit, verdict: core.Verdict) -> None:
@@ -392,68 +380,9 @@ def say_still_blocked(unit: Unit, level: Level) -> None:
     unit.say(f"{head}\n\n{tail}", keyboard)
 
 
-def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta | None:
-    """How long until a clearance can be reported after the blocking advice; None once it can.
-
-    ``advised``: blocking advice being given right now, perhaps before the gate is stored.
-    """
-    _gate, level = current_gate(unit)
-    if advised is not None and (level is None or not level.blocks_stretching):
-        return localised(ClearanceFile, "clearance.yaml").waits[advised].duration
-    if level is None or not level.blocks_stretching:
-        return None
-    if unit.stores_data:
-        since = unit.user.gate_at
-    else:
-        screened = unit.dialog.data.get("screened_at")
-        since = _parse(screened) if screened else None
-    if since is None:
-        return None
-    wait = localised(ClearanceFile, "clearance.yaml").waits[level].duration
-    left = since + wait - unit.now
-    return left if left > timedelta(0) else None
-
-
 def _hours(left: timedelta) -> str:
     hours = max(1, round(left.total_seconds() / 3600))
     return t("common.hours_one") if hours == 1 else t("common.hours_many", count=hours)
-
-
-def require_check(unit: Unit) -> None:
-    """The bot said "run the safety check again before your next session": hold it to that."""
-    if unit.stores_data:
-        unit.user.check_required_at = unit.now
-    else:
-        unit.update_data(check_required_at=unit.now.isoformat())
-
-
-def check_required(unit: Unit) -> bool:
-    """A check was asked for ("before your next session") and none has finished since."""
-    return gate_core.check_required(_gate_state(unit)[0])
-
-
-def current_gate(unit: Unit) -> tuple[Gate, Level | None]:
-    """The gate from the stored outcome, or, for someone who keeps nothing, this conversation's."""
-    state, level = _gate_state(unit)
-    return gate(state), level
-
-
-def _gate_state(unit: Unit) -> tuple[GateState, Level | None]:
-    if unit.stores_data:
-        level = Level(unit.user.gate_level) if unit.user.gate_level else None
-        user = unit.user
-        state = GateState(level, user.gate_at, user.cleared_by_clinician_at, user.check_required_at)
-        return state, level
-    data = unit.dialog.data
-    level = Level(data["verdict"]) if data.get("verdict") else None
-    screened, required = data.get("screened_at"), data.get("check_required_at")
-    state = GateState(
-        level,
-        _parse(screened) if screened else None,
-        None,
-        _parse(required) if required else None,
-    )
-    return state, level
 
 
 async def ask_cleared(unit: Unit) -> None:

@@ -103,6 +103,10 @@ class Unit:
     time_scale: float = 1.0
     outbox: list[Outbox] = field(default_factory=list)
     direct: list[Direct] = field(default_factory=list)
+    # What the person asked for that waited for this unit's flow to end ("stretch" after
+    # the check): run next, in this unit, by the handler (handlers/base.py), so flows never
+    # import each other in a circle.
+    then: str | None = None
     # The person's unfinished stretch session, read with their row (flows/session.py).
     running_session: StretchSession | None = None
     # The earliest due time of the timers this unit booked: the dispatcher wakes for it.

@@ -128,7 +128,7 @@ async def test_editing_a_photo_as_text_is_refused_like_telegram(harness: Harness
 async def test_a_picture_that_cannot_be_drawn_still_sends_its_steps(harness: Harness) -> None:
     user = harness.user(3501)
     await seed_person(harness, 3501)
-    pictures = harness.running.runtime.delivery.pictures  # type: ignore[union-attr]
+    pictures = harness.running.runtime.delivery.pictures
     assert pictures is not None
 
     async def broken(picture: dict[str, object]) -> object:

@@ -55,8 +55,11 @@ async def batch_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     engine = make_engine(url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
-    runtime = Runtime(Settings(database_url=url), engine, sessions, instance="batch")
-    runtime.delivery = Delivery(cast(Any, None), sessions, runtime.clock, "batch")
+    clock = Clock()
+    delivery = Delivery(cast(Any, None), sessions, clock, "batch")
+    runtime = Runtime(
+        Settings(database_url=url), engine, sessions, delivery, clock, instance="batch"
+    )
     yield runtime
     await engine.dispose()
 
