@@ -61,7 +61,10 @@ async def choose_consent(unit: Unit, given: bool) -> str | None:
     if not unit.expect(Flow.ONBOARDING, Onboarding.CONSENT):
         return t("common.stale_button")
     unit.user.consent, unit.user.consent_at = ("given" if given else "refused"), unit.now
-    unit.say(t("triage.consent_thanks" if given else "triage.consent_refused"))
+    if given:  # "Thank you." heads the next question: one message, not two
+        await ask_region(unit, thanks=t("triage.consent_thanks"))
+        return None
+    unit.say(t("triage.consent_refused"))
     await ask_region(unit)
     return None
 
@@ -72,9 +75,10 @@ def region_keyboard() -> Keyboard:
     ]
 
 
-async def ask_region(unit: Unit, then: str = "age") -> None:
+async def ask_region(unit: Unit, then: str = "age", thanks: str | None = None) -> None:
     unit.goto(Flow.ONBOARDING, Onboarding.REGION, then=then)
-    unit.say(t("triage.region_question"), region_keyboard())
+    question = t("triage.region_question")
+    unit.say(f"{thanks}\n\n{question}" if thanks else question, region_keyboard())
 
 
 async def choose_region(unit: Unit, value: str) -> str | None:
@@ -129,8 +133,7 @@ async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra:
         reason=reason,
         **extra,
     )
-    unit.say(t("triage.check_intro"))
-    await ask_next(unit)
+    await ask_next(unit, intro=t("triage.check_intro"))
 
 
 def _profile(unit: Unit) -> core.Profile:
@@ -141,16 +144,21 @@ def _answers(unit: Unit) -> dict[str, core.Answer]:
     return {qid: core.Answer(value) for qid, value in unit.dialog.data["answers"].items()}
 
 
-async def ask_next(unit: Unit) -> None:
+async def ask_next(unit: Unit, intro: str | None = None) -> None:
+    """The next question, or the outcome. ``intro``: how the check works, heading the first
+    question in the same message."""
     bank = core.load_bank()
     question = core.next_question(bank, _profile(unit), _answers(unit))
     if question is None:
+        if intro:
+            unit.say(intro)
         await finish(unit)
         return
     unit.update_data(pending=question.id)
     unit.question_asked()
     asked = len(unit.dialog.data["answers"]) + 1
-    unit.say(t("triage.question", number=asked, text=question.text), answer_keyboard(question.id))
+    text = t("triage.question", number=asked, text=question.text)
+    unit.say(f"{intro}\n\n{text}" if intro else text, answer_keyboard(question.id))
 
 
 def answer_keyboard(question_id: str) -> Keyboard:
