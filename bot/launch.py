@@ -25,6 +25,8 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = {"a": 0x5354, "b": 1}  # "ST", 1
+# The encoder starts loading this long after the bot answers, so the first replies don't wait.
+MEANING_AFTER_SECONDS = 1.0
 
 
 @dataclass
@@ -33,9 +35,13 @@ class RunningBot:
     application: Application
     dispatcher: asyncio.Task[None]
     polling: bool
+    encoder: asyncio.TimerHandle | None = None  # the safety net's meaning layer, due to load
+
 
     async def stop(self) -> None:
         """Stop taking updates, finish the ones in flight, stop the dispatcher, close."""
+        if self.encoder is not None:
+            self.encoder.cancel()  # stopped before it was due: nothing to load
         if self.polling and self.application.updater and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -93,7 +99,7 @@ async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
             "or try the bot offline with `python -m bot chat`."
         )
     engine = await open_database(settings)
-    meaning.start_loading()  # checks its content now; the encoder loads in the background
+    meaning.check_content()  # now; the encoder itself loads once the bot answers (below)
     application, runtime = build_application(settings, engine, polling=polling)
     try:
         await application.initialize()
@@ -103,12 +109,15 @@ async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
             f"Telegram error: cannot reach the Bot API at TELEGRAM_API_BASE_URL "
             f"({type(exc).__name__}); check the URL and the token."
         ) from None
-    await publish_commands(application)
     await application.start()
     if polling and application.updater is not None:
         await application.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10
         )
     dispatcher = asyncio.create_task(runtime.dispatch_forever(), name="timer-dispatch")
+    # Neither is needed to answer: the "/" menu (three requests) and the safety net's
+    # meaning layer (the phrase rules answer alone until it is ready) come a moment later.
+    application.create_task(publish_commands(application), name="publish-commands")
+    encoder = asyncio.get_running_loop().call_later(MEANING_AFTER_SECONDS, meaning.start_loading)
     log.info("bot started (%s)", "polling" if polling else "webhook")
-    return RunningBot(runtime, application, dispatcher, polling)
+    return RunningBot(runtime, application, dispatcher, polling, encoder)

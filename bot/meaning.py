@@ -92,11 +92,17 @@ def make_reader(encoder: Encoder, weights: MeaningWeights) -> Reader:
     return read_message
 
 
-def start_loading() -> None:
-    """Check the layer's content now, then load the encoder in a thread (once per process).
+def check_content() -> None:
+    """A broken safety_meaning.yaml or .npz raises ContentError here, at start-up."""
+    meaning.load_content()
+    load_weights()
 
-    A broken safety_meaning.yaml or .npz raises ContentError here, at start-up; the
-    encoder, which only the wheel ships, loads in the background.
+
+def start_loading() -> None:
+    """Check the layer's content, then load the encoder in a thread (once per process).
+
+    The bot starts it once it answers (bot/launch.py): the load holds the interpreter's
+    lock often enough to slow start-up by half a second (python -m bench, startup).
     """
     global _started
     with _lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import Harness
+from tests.e2e.helpers import eventually
 
 
 async def test_start_introduces_the_bot_and_asks_for_consent(harness: Harness) -> None:
@@ -30,7 +31,8 @@ async def test_help_lists_the_commands(harness: Harness) -> None:
 
 
 async def test_commands_are_published(harness: Harness) -> None:
-    published = await harness.running.application.bot.get_my_commands()
+    """A moment after start (the bot answers first, bot/launch.py)."""
+    published = await eventually(harness.running.application.bot.get_my_commands)
     names = [c.command for c in published]
     assert names[:3] == ["start", "stretch", "checkup"]
     assert "help" in names and "cancel" in names

@@ -22,7 +22,7 @@ from content import languages
 from content.loader import read_yaml
 from content.schema.texts import texts_of
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import button, has_button, rows, tap
+from tests.e2e.helpers import button, eventually, has_button, rows, tap
 from tests.emulator.chats import StoredMessage
 from tests.journeys import JOURNEYS, is_pdf, run_journey
 
@@ -208,6 +208,11 @@ async def test_a_forged_language_button_changes_nothing(harness: Harness) -> Non
 @pytest.mark.parametrize("code", ["es", "de"])
 async def test_the_command_menu_is_published_in_each_language(harness: Harness, code: str) -> None:
     profile = harness.emulator.state.profile
+
+    async def all_published() -> bool:  # a moment after start (the bot answers first)
+        return len(profile.commands) >= len(languages.languages())
+
+    assert await eventually(all_published)
     published = profile.commands[f'{{"type": "default"}}|{code}']
     english = profile.commands['{"type": "default"}|']
     assert [c["command"] for c in published] == [c["command"] for c in english]
