@@ -163,6 +163,12 @@ def _short(path: str | None) -> str:
     return path.removeprefix(REPO)  # the bot's own files: "bot/...", "handlers/..."
 
 
+def _fully_loaded() -> bool:
+    """The safety net's meaning layer has loaded (or failed, or is off): bot/meaning.py."""
+    meaning = sys.modules.get("bot.meaning")
+    return meaning is not None and meaning._ready.is_set()
+
+
 def serve(port: int, profiling: Profiling) -> None:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -171,7 +177,7 @@ def serve(port: int, profiling: Profiling) -> None:
                 profiling.ask()
             elif url.path == "/profile/stop":
                 profiling.ask(Path(parse_qs(url.query)["to"][0]))
-            body = json.dumps(COUNTS).encode()
+            body = json.dumps({**COUNTS, "ready": _fully_loaded()}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -8,7 +8,9 @@ from one run out of the next.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,7 +91,20 @@ class Stack:
         self.processes.append(process)
         if wait:
             await self._wait_polling(process)
+            await self._wait_fully_loaded(process)
         return process
+
+    async def _wait_fully_loaded(self, process: Process, within: float = 60.0) -> None:
+        """Until the safety net's meaning layer is loaded (a second or two after start, in
+        a thread): measured is the bot as it runs for days, not its first seconds."""
+        assert self._session is not None
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            async with self._session.get(f"{process.counts_url}/counts") as response:
+                if (await response.json()).get("ready"):
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{process.name} never loaded its safety layer:\n{process.log_tail()}")
 
     async def echo(self, *, raw: bool = False, wait: bool = True, concurrency: int = 64) -> Process:
         assert self.client is not None
