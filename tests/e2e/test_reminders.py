@@ -25,6 +25,7 @@ from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Dialog, Outbox, Reminder, Timer, User
 from bot.launch import start_bot
+from content import languages
 from content.schema.texts import t
 from tests.e2e.conftest import TOKEN, Harness, bot_on
 from tests.e2e.helpers import button, has_button, rows, seed_person, tap
@@ -669,11 +670,16 @@ async def test_two_instances_send_each_of_1000_reminders_exactly_once(
         try:
 
             async def both_up() -> bool:
-                return emulator.stats()["calls"].get("setMyCommands", 0) >= 2
+                # Each instance publishes its "/" menu once per language once it runs.
+                published = emulator.stats()["calls"].get("setMyCommands", 0)
+                return published >= 2 * len(languages.languages())
 
             await until(both_up, timeout=60)
+            # All due together a moment ahead, as booked reminders are: each instance's
+            # dispatcher learns the time at its next look (once a second) and wakes for it.
+            due = datetime.now(UTC) + timedelta(seconds=2)
             async with sessions() as db, db.begin():
-                await db.execute(update(Timer).values(due_at=datetime.now(UTC)))
+                await db.execute(update(Timer).values(due_at=due))
 
             async def all_sent() -> bool:
                 return all(user.messages() for user in users)
