@@ -37,7 +37,6 @@ class RunningBot:
     polling: bool
     encoder: asyncio.TimerHandle | None = None  # the safety net's meaning layer, due to load
 
-
     async def stop(self) -> None:
         """Stop taking updates, finish the ones in flight, stop the dispatcher, close."""
         if self.encoder is not None:
@@ -118,6 +117,8 @@ async def start_bot(settings: Settings, *, polling: bool = True) -> RunningBot:
     # Neither is needed to answer: the "/" menu (three requests) and the safety net's
     # meaning layer (the phrase rules answer alone until it is ready) come a moment later.
     application.create_task(publish_commands(application), name="publish-commands")
-    encoder = asyncio.get_running_loop().call_later(MEANING_AFTER_SECONDS, meaning.start_loading)
+    encoder = asyncio.get_running_loop().call_later(
+        MEANING_AFTER_SECONDS, meaning.start_loading, settings.data_dir / "cache"
+    )
     log.info("bot started (%s)", "polling" if polling else "webhook")
     return RunningBot(runtime, application, dispatcher, polling, encoder)

