@@ -20,6 +20,7 @@ The library's internals are used, so its version is pinned in ``pyproject.toml``
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,31 @@ def table_file(cache_dir: Path) -> Path:
 
 
 def _write_table(path: Path) -> None:
-    """One chunk at a time (the library interleaves 17 of them by row), then renamed into
-    place, so a crash mid-write leaves no half table for the next start to trust."""
+    """Row by row from the 17 compressed chunks the library interleaves (row r is row
+    r // 17 of chunk r % 17), through plain writes: neither the table nor a mapping of it
+    is ever in the bot's memory. Renamed into place at the end, so a crash mid-write leaves
+    no half table for the next start to trust."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    table = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=TABLE_SHAPE)
-    with np.load(WEIGHTS, allow_pickle=False) as weights:
-        for chunk in range(backend._NUM_CHUNKS):
-            table[chunk :: backend._NUM_CHUNKS] = weights[f"q{chunk + 1}"]
-    table.flush()
-    del table
+    chunks, width = backend._NUM_CHUNKS, backend._EMB_DIM
+    block = 256  # rows of each chunk per step: 2 MB in memory
+    with zipfile.ZipFile(WEIGHTS) as archive, partial.open("wb") as out:
+        streams = [archive.open(f"q{chunk + 1}.npy") for chunk in range(chunks)]
+        for stream in streams:
+            np.lib.format.read_magic(stream)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            if shape != (backend._VOCAB_ROWS, width) or dtype != np.uint8:
+                raise ValueError(f"{WEIGHTS}: a table chunk of shape {shape}")
+        header = {"descr": "|u1", "fortran_order": False, "shape": TABLE_SHAPE}
+        np.lib.format.write_array_header_1_0(out, header)
+        for start in range(0, backend._VOCAB_ROWS, block):
+            rows = min(block, backend._VOCAB_ROWS - start)
+            mixed = np.empty((rows, chunks, width), dtype=np.uint8)
+            for chunk, stream in enumerate(streams):
+                mixed[:, chunk] = np.frombuffer(stream.read(rows * width), np.uint8).reshape(
+                    rows, width
+                )
+            out.write(mixed.tobytes())
     os.replace(partial, path)
 
 
