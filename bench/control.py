@@ -55,6 +55,15 @@ class EmulatorClient:
             result: list[Message] = await self._result(response)
             return result
 
+    async def events(self, chat_id: int, after: int, timeout: float) -> tuple[list[Message], int]:
+        """The bot's new and edited messages from event ``after`` on, and where to read on
+        from; waits up to ``timeout`` for one."""
+        url = f"{self.control}/chats/{chat_id}/events"
+        params = {"after": str(after), "timeout": f"{max(0.0, timeout):.3f}"}
+        async with self.session.get(url, params=params) as response:
+            result: dict[str, Any] = await self._result(response)
+            return result["events"], int(result["next"])
+
     async def flood(self, **settings: Any) -> None:
         async with self.session.post(f"{self.control}/flood", json=settings) as response:
             await self._result(response)

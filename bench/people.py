@@ -30,14 +30,13 @@ class Person:
     emulator: EmulatorClient
     user_id: int
     latencies: list[float] = field(default_factory=list)
-    seen: int = 0  # the newest message id read in this chat
+    read_events: int = 0  # how many of the chat's events (new or edited messages) were read
     updates: int = 0
     _sent_at: float | None = None  # set while an update waits for its first reply
 
     async def send(self, text: str) -> None:
         self._sent_at = time.monotonic()
-        message = await self.emulator.send(self.user_id, text)
-        self.seen = max(self.seen, int(message["message_id"]))
+        await self.emulator.send(self.user_id, text)
         self.updates += 1
 
     async def press(self, message: Message, callback_data: str) -> None:
@@ -53,19 +52,21 @@ class Person:
         await self.press(message, data)
 
     async def wait_for(self, wanted: Callable[[Message], bool], timeout: float = WAIT) -> Message:
-        """Read the bot's new messages until one is ``wanted``; note the first reply's latency."""
+        """Read the bot's new and edited messages until one is ``wanted`` (a question may be
+        the one just answered, edited into the next); note the first reply's latency."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise NoAnswer(f"person {self.user_id} got no answer in {timeout:.0f} s")
-            batch = await self.emulator.messages(self.user_id, self.seen, min(left, 10.0))
+            batch, self.read_events = await self.emulator.events(
+                self.user_id, self.read_events, min(left, 10.0)
+            )
             arrived = time.monotonic()
             for message in batch:
                 if self._sent_at is not None:
                     self.latencies.append(arrived - self._sent_at)
                     self._sent_at = None
-                self.seen = max(self.seen, int(message["message_id"]))
                 if wanted(message):
                     return message
 

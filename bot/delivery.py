@@ -170,7 +170,19 @@ class Delivery:
         """One row: a stretch picture through the picture cache, anything else as it is."""
         if "picture" in row.params and self.pictures is not None:
             return await self._send_picture(row, self.pictures)
+        if row.params.get("or_send"):
+            return await self._edit_or_send(row)
         return await self._send(row.method, row.params, parse=bool(row.tag))
+
+    async def _edit_or_send(self, row: Outbox) -> Message | str | timedelta:
+        """A question in place of the one just answered (Unit.replace_tapped); a message
+        Telegram can no longer edit (deleted by the person, say) gets it as a new one."""
+        edit = {key: value for key, value in row.params.items() if key != "or_send"}
+        outcome = await self._send(row.method, edit, parse=bool(row.tag))
+        if outcome != "dropped":
+            return outcome
+        new = {key: value for key, value in edit.items() if key != "message_id"}
+        return await self._send("sendMessage", new, parse=bool(row.tag))
 
     async def _send_picture(self, row: Outbox, pictures: Pictures) -> Message | str | timedelta:
         """By file_id when this bot has one; else upload (one at a time per picture)."""
@@ -224,6 +236,9 @@ class Delivery:
             )
             return timedelta(seconds=float(seconds))
         except BadRequest as exc:
+            if method.startswith("edit") and "not modified" in exc.message:
+                # The same edit again (its first answer was lost): already in the chat.
+                return "sent"
             self._count(method, "400")
             log.warning("Telegram refused %s: %s", method, exc.message)
             return "dropped"

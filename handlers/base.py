@@ -48,12 +48,26 @@ def leaves_the_question(update: Update) -> bool:
 
 async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]], *args: Any) -> T:
     """Run ``flow(unit, *args)`` for the person who sent ``update``."""
+    result, _ = await act_on_tap(update, context, flow, *args)
+    return result
+
+
+async def act_on_tap(
+    update: Update, context: Context, flow: Callable[..., Awaitable[T]], *args: Any
+) -> tuple[T, bool]:
+    """:func:`act` for a button: also whether the flow put what comes next in place of the
+    tapped message (Unit.replace_tapped), so it needs no mark (:func:`answer_tap`)."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     runtime = runtime_of(context.bot_data)
     elsewhere = leaves_the_question(update)
+    query = update.callback_query
+    tapped = query.message.message_id if query is not None and query.message else None
+    replaced = False
 
     async def work(unit: Unit) -> T:
+        nonlocal replaced
+        unit.tapped = tapped
         # Writing again re-activates someone who had blocked the bot.
         unit.user.active, unit.user.chat_id = True, chat.id
         if unit.user.language is None:  # first contact: the language their Telegram is set to
@@ -67,9 +81,22 @@ async def act(update: Update, context: Context, flow: Callable[..., Awaitable[T]
         result = await flow(unit, *args)
         if unit.then is not None:
             await THEN[unit.then](unit)
+        replaced = unit.replaced_tapped  # the last attempt's, if SQLite made it retry
         return result
 
-    return await runtime.run_unit(user.id, chat.id, work)
+    return await runtime.run_unit(user.id, chat.id, work), replaced
+
+
+async def answer_tap(update: Update, toast: str | None, replaced: bool) -> None:
+    """Stop the spinner, then show the choice: in the toast when the message became the
+    next question, else marked under the question (``toast``: a stale or repeated tap)."""
+    if toast is None and replaced:
+        label = chosen_label(update)
+        await answer_query(update, f"✓ {label}" if label else None)
+        return
+    await answer_query(update, toast)
+    if toast is None:
+        await mark_chosen(update)
 
 
 async def answer_query(update: Update, toast: str | None = None) -> None:
@@ -81,6 +108,23 @@ async def answer_query(update: Update, toast: str | None = None) -> None:
             pass
 
 
+def chosen_label(update: Update) -> str | None:
+    """The label of the button that was tapped, as the person saw it."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message) or message.reply_markup is None:
+        return None
+    return next(
+        (
+            button.text
+            for row in message.reply_markup.inline_keyboard
+            for button in row
+            if button.callback_data == query.data
+        ),
+        None,
+    )
+
+
 async def mark_chosen(update: Update) -> None:
     """Show the tapped choice under the question and remove its buttons (best effort).
 
@@ -90,15 +134,7 @@ async def mark_chosen(update: Update) -> None:
     message = query.message if query is not None else None
     if query is None or not isinstance(message, Message) or message.reply_markup is None:
         return
-    label = next(
-        (
-            button.text
-            for row in message.reply_markup.inline_keyboard
-            for button in row
-            if button.callback_data == query.data
-        ),
-        None,
-    )
+    label = chosen_label(update)
     where = {"chat_id": message.chat_id, "message_id": message.message_id}
     try:
         # Raw requests: the edited message Telegram returns is not needed, and parsing it

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.flows import session
 from bot.flows.buttons import HurtChoiceButton, HurtWhereButton, PainButton, SessionButton
-from handlers.base import Context, act, answer_query, mark_chosen
+from handlers.base import Context, act, act_on_tap, answer_query, answer_tap, mark_chosen
 
 
 async def stretch(update: Update, context: Context) -> None:
@@ -41,12 +41,10 @@ async def pain_button(update: Update, context: Context) -> None:
     if button is None:
         await answer_query(update, "?")
         return
-    toast = await act(
+    toast, replaced = await act_on_tap(
         update, context, session.rate_pain, button.purpose, button.session_id, button.value
     )
-    await answer_query(update, toast)
-    if toast is None:
-        await mark_chosen(update)
+    await answer_tap(update, toast, replaced)
 
 
 async def hurt_where_button(update: Update, context: Context) -> None:

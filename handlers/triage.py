@@ -10,7 +10,7 @@ from telegram import Update
 from bot.core.triage import Answer
 from bot.flows import concern, triage
 from bot.flows.unit import Unit
-from handlers.base import Context, act, answer_query, mark_chosen
+from handlers.base import Context, act, act_on_tap, answer_query, answer_tap, mark_chosen
 
 ANSWERS = {"y": Answer.YES, "n": Answer.NO, "u": Answer.UNSURE}
 
@@ -20,20 +20,19 @@ async def onboarding_button(update: Update, context: Context) -> None:
     assert update.callback_query and update.callback_query.data
     _, what, value = ([*update.callback_query.data.split(":"), "", ""])[:3]
     toast: str | None
+    replaced = False
     try:
         if what == "consent" and value in ("yes", "no"):
             toast = await act(update, context, triage.choose_consent, value == "yes")
         elif what == "region":
-            toast = await act(update, context, triage.choose_region, value)
+            toast, replaced = await act_on_tap(update, context, triage.choose_region, value)
         elif what == "age":
-            toast = await act(update, context, triage.choose_age, value)
+            toast, replaced = await act_on_tap(update, context, triage.choose_age, value)
         else:
             toast = "?"
     except ValueError:  # a forged region or age value
         toast = "?"
-    await answer_query(update, toast)
-    if toast is None:
-        await mark_chosen(update)
+    await answer_tap(update, toast, replaced)
 
 
 async def question_button(update: Update, context: Context) -> None:
@@ -56,10 +55,8 @@ async def _answer_button(
     if answer is None:
         await answer_query(update, "?")
         return
-    toast = await act(update, context, record, parts[1], answer)
-    await answer_query(update, toast)
-    if toast is None:
-        await mark_chosen(update)
+    toast, replaced = await act_on_tap(update, context, record, parts[1], answer)
+    await answer_tap(update, toast, replaced)
 
 
 async def cleared_button(update: Update, context: Context) -> None:

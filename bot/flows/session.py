@@ -275,18 +275,20 @@ async def rate_pain(unit: Unit, purpose: str, session_id: int, value: int) -> st
     await _touch(unit, session)
     if purpose == "b":
         session.pain_before = value
-        unit.say(t("session.pain_noted", value=value))
+        unit.acknowledge_tapped(
+            t("session.pain_before.question"), t("session.pain_noted", value=value)
+        )
         if value >= 7:
             unit.say(t("session.high_pain_before"))
         await show_step(unit, session)
     elif purpose == "a":
         session.pain_after = value
         session.phase = "note"
-        unit.say(t("session.note.prompt"), note_keyboard(session.id))
+        unit.replace_tapped(t("session.note.prompt"), note_keyboard(session.id))
     else:
         session.phase = "hurt_where"
         unit.update_data(hurt_value=value)
-        unit.say(t("session.hurt.where"), hurt_where_keyboard(session.id))
+        unit.replace_tapped(t("session.hurt.where"), hurt_where_keyboard(session.id))
     return None
 
 
@@ -300,16 +302,20 @@ async def typed_number(unit: Unit, value: int) -> bool:
 
 
 # --- steps -----------------------------------------------------------------------------------
-async def show_step(unit: Unit, session: StretchSession) -> None:
-    """Instructions for a new stretch, or the next round/side starting by itself."""
+async def show_step(unit: Unit, session: StretchSession, heading: str | None = None) -> None:
+    """Instructions for a new stretch, or the next round/side starting by itself.
+    ``heading``: what the moment before said ("And release"), at the top of the next
+    message rather than in a message of its own."""
     if session.position >= len(session.plan):
-        await finish_exercises(unit, session)
+        await finish_exercises(unit, session, heading)
         return
     if not first_of_stretch(session):
+        if heading:
+            unit.say(heading)
         await start_hold(unit, session)
         return
     session.phase = "ready"
-    say_instructions(unit, session)
+    say_instructions(unit, session, heading)
 
 
 def spoken_list(items: list[str]) -> str:
@@ -319,11 +325,19 @@ def spoken_list(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} {t('session.needs.and')} {items[-1]}"
 
 
-def say_instructions(unit: Unit, session: StretchSession) -> None:
+def say_instructions(unit: Unit, session: StretchSession, heading: str | None = None) -> None:
     """The stretch's picture with its steps as the caption and the controls under it. Steps
-    too long for a caption go first as text, and the picture gets a short caption."""
+    too long for a caption go first as text, and the picture gets a short caption.
+    ``heading`` ("And release" after the last hold): above the steps, in the same message
+    when the caption has room."""
     stretch_id = step_of(session)["stretch"]
     full = instructions(session)
+    headed = f"{heading}\n\n{full}" if heading else full
+    if caption_length(headed) <= CAPTION_LIMIT:
+        unit.say_picture("still", stretch_id, headed, controls(session))
+        return
+    if heading:
+        unit.say(heading)
     if caption_length(full) <= CAPTION_LIMIT:
         unit.say_picture("still", stretch_id, full, controls(session))
         return
@@ -729,12 +743,8 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
     session.last_activity_at = unit.now
     session.position += 1
     resting = session.position < len(session.plan) and not first_of_stretch(session)
-    if not resting:
-        unit.say(t("session.release"))
-    if session.position >= len(session.plan):
-        await finish_exercises(unit, session)
-    elif not resting:
-        await _next_stretch(unit, session)
+    if not resting:  # the end, or a new stretch: "And release" heads what comes next
+        await show_step(unit, session, heading=t("session.release"))
     else:
         rest = float(step["rest"])
         session.phase = "resting"
@@ -810,11 +820,12 @@ async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> Non
 
 
 # --- ending ----------------------------------------------------------------------------------
-async def finish_exercises(unit: Unit, session: StretchSession) -> None:
+async def finish_exercises(unit: Unit, session: StretchSession, heading: str | None = None) -> None:
     # Carried on after "This hurts": finished, but not a comfortable session (progression).
     session.status = "hurt" if unit.dialog.data.get("hurt_value") is not None else "completed"
     await _cancel_step_timers(unit, session)
-    unit.say(t("session.all_done"))
+    done = t("session.all_done")
+    unit.say(f"{heading}\n\n{done}" if heading else done)
     await ask_pain_after(unit, session)
 
 

@@ -93,7 +93,7 @@ async def choose_region(unit: Unit, value: str) -> str | None:
         unit.say(t("triage.region_saved"))
         return None
     unit.goto(Flow.ONBOARDING, Onboarding.AGE, region=region.value)
-    unit.say(
+    unit.replace_tapped(
         t("triage.age_question"),
         [[(t(f"triage.age_{band.value}"), f"ob:age:{band.value}")] for band in AgeBand],
     )
@@ -107,7 +107,7 @@ async def choose_age(unit: Unit, value: str) -> str | None:
     region = Region(unit.dialog.data["region"])
     if unit.stores_data:
         unit.user.age_band = band.value
-    await begin(unit, region, band, reason="onboarding")
+    await begin(unit, region, band, reason="onboarding", in_place=True)
     return None
 
 
@@ -122,7 +122,10 @@ async def checkup(unit: Unit) -> None:
     await begin(unit, region, band, reason="checkup")
 
 
-async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra: Any) -> None:
+async def begin(
+    unit: Unit, region: Region, band: AgeBand, reason: str, in_place: bool = False, **extra: Any
+) -> None:
+    """``in_place``: the first question takes the place of the one just answered (age)."""
     unit.goto(
         Flow.TRIAGE,
         Triage.QUESTION,
@@ -133,7 +136,7 @@ async def begin(unit: Unit, region: Region, band: AgeBand, reason: str, **extra:
         reason=reason,
         **extra,
     )
-    await ask_next(unit, intro=t("triage.check_intro"))
+    await ask_next(unit, intro=t("triage.check_intro"), in_place=in_place)
 
 
 def _profile(unit: Unit) -> core.Profile:
@@ -144,9 +147,11 @@ def _answers(unit: Unit) -> dict[str, core.Answer]:
     return {qid: core.Answer(value) for qid, value in unit.dialog.data["answers"].items()}
 
 
-async def ask_next(unit: Unit, intro: str | None = None) -> None:
+async def ask_next(unit: Unit, intro: str | None = None, in_place: bool = False) -> None:
     """The next question, or the outcome. ``intro``: how the check works, heading the first
-    question in the same message."""
+    question in the same message. ``in_place``: the question replaces the one just answered
+    (a button of the check: one card that moves on); the outcome is always a new message,
+    so the phone buzzes for it."""
     bank = core.load_bank()
     question = core.next_question(bank, _profile(unit), _answers(unit))
     if question is None:
@@ -158,7 +163,8 @@ async def ask_next(unit: Unit, intro: str | None = None) -> None:
     unit.question_asked()
     asked = len(unit.dialog.data["answers"]) + 1
     text = t("triage.question", number=asked, text=question.text)
-    unit.say(f"{intro}\n\n{text}" if intro else text, answer_keyboard(question.id))
+    ask = unit.replace_tapped if in_place else unit.say
+    ask(f"{intro}\n\n{text}" if intro else text, answer_keyboard(question.id))
 
 
 def answer_keyboard(question_id: str) -> Keyboard:
@@ -192,7 +198,7 @@ async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | Non
         rechecked = [*unit.dialog.data.get("rechecked", []), condition]
         unit.update_data(rechecking=None, rechecked=rechecked)
     unit.dialog.version += 1
-    await ask_next(unit)
+    await ask_next(unit, in_place=True)
     return None
 
 

@@ -116,6 +116,10 @@ class Unit:
     lease: tuple[str, datetime] | None = None
     # PAID_BROADCAST: what the bot sends unasked (reminders) may go past the free 30 a second.
     paid_broadcast: bool = False
+    # The message whose button started this unit, if any (handlers/base.py): a flow may turn
+    # it into what comes next (replace_tapped) instead of marking it and saying something new.
+    tapped: int | None = None
+    replaced_tapped: bool = False
 
     @property
     def stores_data(self) -> bool:
@@ -135,6 +139,28 @@ class Unit:
             self.user.chat_id, text, keyboard, paid_broadcast=broadcast and self.paid_broadcast
         )
         self._queue("sendMessage", params, tag)
+
+    def replace_tapped(self, text: str, keyboard: Keyboard | None = None) -> None:
+        """The next question in place of the one just answered: one edit, where marking the
+        answer and sending the question were two requests (the button's toast shows the
+        answer). Through the outbox, in order with the messages; if Telegram can no longer
+        edit that message, delivery sends this as a new one. Without a tapped message (a
+        typed answer), a new message."""
+        if self.tapped is None or self.replaced_tapped:
+            self.say(text, keyboard)
+            return
+        params = message_params(self.user.chat_id, text, keyboard)
+        params.update(message_id=self.tapped, or_send=True)
+        self._queue("editMessageText", params, None)
+        self.replaced_tapped = True
+
+    def acknowledge_tapped(self, question: str, note: str) -> None:
+        """``note`` ("Pain now: 4 out of 10") under the question it answers, in one edit;
+        after a typed answer, ``note`` as a message of its own."""
+        if self.tapped is None or self.replaced_tapped:
+            self.say(note)
+            return
+        self.replace_tapped(f"{question}\n\n<i>✓ {note}</i>")
 
     def _queue(self, method: str, params: dict[str, Any], tag: str | None) -> None:
         row = Outbox(

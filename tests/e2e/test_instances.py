@@ -190,8 +190,9 @@ class Driver:
     async def turn(
         self, user: TelegramUser, act: Callable[[], Awaitable[object]]
     ) -> list[StoredMessage]:
-        """Do one thing; returns what the bot said in answer."""
-        before = len(user.messages())
+        """Do one thing; returns what the bot said in answer: its new messages, then those
+        it edited (a question answered becomes the next one)."""
+        before, edits_before = len(user.messages()), len(user.edits())
         update_id = self.emulator.state.updates.next_id  # what the action is about to push
         await act()
         update = self.emulator.state.updates.pending.pop(update_id)
@@ -209,7 +210,9 @@ class Driver:
                 pass
             assert attempt < 5, f"update {update_id} never accepted"
             await asyncio.sleep(0.1 * 2**attempt)
-        return user.messages()[before:]
+        edited = {edit.message_id for edit in user.edits()[edits_before:]}
+        new = user.messages()[before:]
+        return new + [m for m in user.messages()[:before] if m.message_id in edited]
 
 
 def last_with(messages: list[StoredMessage], prefix: str) -> StoredMessage | None:
@@ -241,10 +244,21 @@ async def onboard_and_check(driver: Driver, user: TelegramUser) -> None:
 
 
 def transcript(user: TelegramUser) -> list[tuple[str, tuple[str, ...]]]:
-    return [
+    """Each message as it stands, then each edit as it left its message (the questions
+    that took an answered one's place)."""
+    sent = [
         (m.text, tuple(str(b["callback_data"]) for row in m.inline_keyboard for b in row))
         for m in user.messages()
     ]
+    edited = [
+        (e.text, tuple(str(b["callback_data"]) for row in keyboard_of(e.markup) for b in row))
+        for e in user.edits()
+    ]
+    return sent + edited
+
+
+def keyboard_of(markup: Any) -> list[list[dict[str, Any]]]:
+    return list((markup or {}).get("inline_keyboard", []))
 
 
 async def stored_state(sessions: async_sessionmaker[AsyncSession], people: range) -> dict[int, Any]:

@@ -54,8 +54,8 @@ async def run_first_stretch(harness: Harness, user_id: int) -> None:
     step = await start_session(harness, user)
     await user.press(step, callback_data=button(step, "ss:start:"))
     await user.wait_for(has_button("ss:pause:"))
-    await user.wait_for("And release", timeout=10)
-    await user.wait_for(lambda m: has_button("ss:start:")(m) and m is not step)  # the next
+    following = await user.wait_for("And release", timeout=10)
+    assert has_button("ss:start:")(following) and following is not step  # the next stretch
 
 
 async def test_a_second_session_sends_the_same_pictures_by_file_id(harness: Harness) -> None:

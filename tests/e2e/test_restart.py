@@ -78,8 +78,8 @@ async def test_kill_9_mid_hold_then_restart_delivers_the_end_of_hold_once(
     await asyncio.sleep(90 * SCALE + 0.5)  # the hold's end passes while no bot runs
     second = start_bot_process(emulator, database_url, log)
     try:
-        await user.wait_for("And release", timeout=30)
-        await user.wait_for(has_button("ss:start:"), timeout=30)  # and the session goes on
+        released = await user.wait_for("And release", timeout=30)
+        assert has_button("ss:start:")(released)  # heading the next stretch: the session goes on
         await asyncio.sleep(1.0)
         releases = [m for m in user.messages() if "release" in m.text]
         assert len(releases) == 1

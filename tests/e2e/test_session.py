@@ -30,7 +30,9 @@ AREA_ORDER = ["warmup", "neck", "upper_back", "lower_back_hips", "hamstrings"]
 
 
 def stretch_named_in(text: str) -> Stretch | None:
-    first_line = text.splitlines()[0] if text else ""
+    """The stretch a card is for: its first line, under "And release" after a hold."""
+    lines = text.split("\n\n", 1)[1] if text.startswith("And release") else text
+    first_line = lines.splitlines()[0] if lines else ""
     names = {LIBRARY.stretch(i).name: LIBRARY.stretch(i) for i in ALL_IDS}
     return names.get(first_line)
 
@@ -52,14 +54,15 @@ async def test_a_whole_level_one_session_in_order_with_timed_holds(harness: Harn
         for step in [s for s in expected.steps if s.stretch_id == stretch.id]:
             started = time.monotonic()
             await user.wait_for(lambda m: "left" in m.text and " s " in m.text + " ")
-            await user.wait_for("And release", timeout=10)
+            released = await user.wait_for("And release", timeout=10)
             holds.append(time.monotonic() - started)
             assert holds[-1] >= step.hold_seconds * FAST * 0.9
-        following = await user.wait_for(
-            lambda m: has_button("ss:start:")(m) or has_button("pn:a:")(m), timeout=10
-        )
-        if has_button("pn:a:")(following):
-            break
+        if has_button("ss:start:")(released):  # the last hold's release heads the next card
+            message = released
+            continue
+        assert "last stretch" in released.text  # or the end of the session
+        following = await user.wait_for(has_button("pn:a:"), timeout=10)
+        break
         message = following
     assert seen_areas[0] == "warmup"
     assert [AREA_ORDER.index(a) for a in seen_areas] == sorted(
@@ -222,10 +225,10 @@ async def test_double_taps_and_stale_buttons_do_nothing_harmful(harness: Harness
     start, skip = button(intro, "ss:start:"), button(intro, "ss:skip:")
     await tap(harness, user, intro, start)
     await tap(harness, user, intro, start)  # the second tap of a double tap
-    await user.wait_for("And release", timeout=10)
+    following = await user.wait_for("And release", timeout=10)  # heading the next stretch
     countdowns = [m for m in user.messages() if "left" in m.text or "Done" in m.text]
     assert len(countdowns) == 1, "one hold started, not two"
-    following = await user.wait_for(has_button("ss:start:"), timeout=10)
+    assert has_button("ss:start:")(following)
     before = len(user.messages())
     toast = await tap(harness, user, intro, skip)  # the first stretch's Skip, pressed late
     assert toast and "earlier step" in toast
@@ -260,8 +263,8 @@ async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_don
     await seed_person(harness, 2009)
     intro = await start_session(harness, user, pain=3)
     await user.press(intro, callback_data=button(intro, "ss:start:"))
-    await user.wait_for("And release", timeout=10)
-    await user.wait_for(has_button("ss:start:"), timeout=10)  # the next stretch, untouched
+    following = await user.wait_for("And release", timeout=10)
+    assert has_button("ss:start:")(following)  # the next stretch, untouched
     harness.shift_clock(timedelta(minutes=61))
     await user.wait_for("idle", timeout=10)
     [session] = await rows(harness, StretchSession, user_id=2009)
@@ -305,3 +308,24 @@ async def test_an_excluded_stretch_never_appears(
     assert len(shown) == len(expected.stretch_ids)
     texts = " ".join(m.text for m in user.messages())
     assert not any(name in texts for name in excluded)
+
+
+async def test_the_pain_score_is_acknowledged_under_its_question(harness: Harness) -> None:
+    """Tapped: "Pain now" goes under the question, in the same message; typed: a reply."""
+    user = harness.user(2031)
+    await seed_person(harness, 2031)
+    await user.send("/stretch")
+    question = await user.wait_for(has_button("pn:b:"))
+    messages_before = len(user.messages())
+    query = await user.press(question, callback_data=button(question, "pn:b:")[:-1] + "6")
+    card = await user.wait_for(has_button("ss:start:"))
+    assert question.text.endswith("✓ Thanks. Pain now: 6 out of 10.")
+    assert not question.inline_keyboard, "the score can't be tapped twice"
+    assert (await user.wait_for_answer(query)).text == "✓ 6"
+    assert user.messages()[messages_before:] == [card]
+    await user.press(card, callback_data=button(card, "ss:stop:"))
+    after = await user.wait_for(has_button("pn:a:"))
+    await user.send("3")  # typed, to the question after
+    await user.wait_for(has_button("ss:nonote:"))
+    assert "Pain now" not in after.text
+    assert [r.value for r in await rows(harness, PainRating, user_id=2031)] == [6, 3]

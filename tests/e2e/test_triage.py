@@ -194,7 +194,9 @@ async def test_a_restart_mid_check_resumes_at_the_same_question(harness: Harness
     first = await user.wait_for(has_button("tq:"))
     first_id = button(first, "tq:").split(":")[1]
     await user.press(first, callback_data=f"tq:{first_id}:n")
-    second = await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > first.message_id)
+    second = await user.wait_for(
+        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
+    )
     pending = button(second, "tq:").split(":")[1]
     await harness.restart()
     await user.send("no")  # typed, to the restarted bot
@@ -270,3 +272,40 @@ async def test_a_yes_typed_after_another_command_is_not_taken_as_the_checks_answ
     await user.wait_for(lambda m: has_button("tq:")(m) and m.message_id > again.message_id)
     [dialog] = await rows(harness, Dialog, user_id=5902)
     assert dialog.data["answers"] == {button(first, "tq:").split(":")[1]: "no"}
+
+
+async def test_an_answered_question_becomes_the_next_one(harness: Harness) -> None:
+    """One card for the check: the toast shows the answer, the next question takes the
+    answered one's place, and nothing new arrives in the chat until the outcome."""
+    user = harness.user(5801)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49))
+    first = await user.wait_for(has_button("tq:"))
+    first_id = button(first, "tq:").split(":")[1]
+    messages_before = len(user.messages())
+    query = await user.press(first, callback_data=f"tq:{first_id}:n")
+    moved_on = await user.wait_for(
+        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
+    )
+    assert moved_on.message_id == first.message_id
+    assert moved_on.text.startswith("2. ")
+    assert (await user.wait_for_answer(query)).text == "✓ No"
+    assert len(user.messages()) == messages_before
+    [dialog] = await rows(harness, Dialog, user_id=5801)
+    assert dialog.data["answers"] == {first_id: Answer.NO.value}
+
+
+async def test_the_next_question_comes_anew_when_the_answered_one_is_gone(
+    harness: Harness,
+) -> None:
+    """Deleted by the person (or too old to edit): the question is not lost."""
+    user = harness.user(5802)
+    await onboard(user, Profile(Region.LOWER_BACK, AgeBand.FROM_16_TO_49))
+    first = await user.wait_for(has_button("tq:"))
+    first_id = button(first, "tq:").split(":")[1]
+    await user.press(first, callback_data=f"tq:{first_id}:n")
+    first.deleted = True  # before the bot edits it
+    moved_on = await user.wait_for(
+        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
+    )
+    assert moved_on.message_id > first.message_id
+    assert moved_on.text.startswith("2. ")

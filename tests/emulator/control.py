@@ -62,6 +62,7 @@ class ControlApi:
             ("POST", "/_emu/flood", self.set_flood),
             ("POST", "/_emu/users/{user_id}/{action}", self.user_action),
             ("GET", "/_emu/chats/{chat_id}/messages", self.chat_messages),
+            ("GET", "/_emu/chats/{chat_id}/events", self.chat_events),
             ("GET", "/_emu/chats/{chat_id}/callback_answers", self.callback_answers),
             ("GET", "/_emu/files/{file_id}", self.file),
         )
@@ -163,6 +164,27 @@ class ControlApi:
         except TimeoutError:
             found = []
         return _ok(found)
+
+    async def chat_events(self, request: web.Request) -> web.StreamResponse:
+        """The bot's new and edited messages from event ``after`` on, as a person's phone
+        sees them arrive (an edit that turns a question into the next one included); waits
+        up to ``timeout`` for one. ``next``: where to read on from."""
+        chat = self.emu.state.chats.get(int(request.match_info["chat_id"]))
+        if chat is None:
+            raise LookupError("chat not found")
+        after = int(request.query.get("after", 0))
+        try:
+            async with asyncio.timeout(float(request.query.get("timeout", 0))):
+                while len(chat.events) <= after:
+                    await chat.changed.wait()
+        except TimeoutError:
+            pass
+        found = [
+            {"kind": kind, **message.to_dict()}
+            for kind, message in chat.events[after:]
+            if not message.deleted
+        ]
+        return _ok({"events": found, "next": max(after, len(chat.events))})
 
     @staticmethod
     def _messages_after(chat: ChatState, after: int, bot_only: bool) -> list[JsonDict]:
