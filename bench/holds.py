@@ -45,11 +45,16 @@ async def ready_to_hold(person: Person) -> Message:
 
 
 async def hold_and_wait(person: Person, ready: Message, hold_seconds: float) -> float:
-    """Tap Start; return the wall-clock time the message after the countdown arrived."""
+    """Tap Start; return the wall-clock time the message after the countdown arrived (its
+    edits, the ticks and "Done", are not that message)."""
     await person.tap(ready, "ss:start:")
-    await person.wait_for(lambda message: True)  # the countdown
-    await person.wait_for(lambda message: True, timeout=hold_seconds + 120)  # the end
+    await person.wait_for(_new)  # the countdown
+    await person.wait_for(_new, timeout=hold_seconds + 120)  # the end: "And release"
     return time.time()
+
+
+def _new(message: Message) -> bool:
+    return message.get("kind") == "new"
 
 
 async def run_holds(scratch: Path, database: str, sessions: int, time_scale: float) -> HoldRun:
