@@ -4,7 +4,8 @@ three in English, one in Spanish, one in German.
 Each journey drives the real bot over real HTTP through the local Bot API emulator, as the
 end-to-end tests do, and records what the person typed or tapped and every message the bot
 sent, in order (countdown edits and the "✓ chosen" marks under answered questions left out;
-other edits, such as a day picker's new buttons, shown). ``tests/e2e/test_journey.py`` runs
+other edits, such as a question that became the next one or a day picker's new buttons,
+shown). ``tests/e2e/test_journey.py`` runs
 the same journeys and checks that none repeats or contradicts a message.
 
     python -m tests.journeys            # writes docs/journeys/*.md
@@ -46,6 +47,7 @@ class Recorder:
     said: list[str] = field(default_factory=list)  # the bot's message texts, in order
     _events: int = 0
     _edits: int = 0
+    _labels: dict[int, set[str]] = field(default_factory=dict)  # buttons each message had
 
     async def send(self, text: str) -> None:
         self.lines.append(f"> 👤 {text}\n")
@@ -116,6 +118,9 @@ class Recorder:
                 if (keyboard and edit.field == "reply_markup") or _new_buttons(edit):
                     self.lines.append(f"🤖 *(edited)* {_markdown(edit.text)}\n")
                     self.lines.append(_buttons(keyboard))
+                    self._labels[message.message_id] = {str(b["text"]) for r in keyboard for b in r}
+                elif noted := _note_under(edit, self._labels.get(message.message_id, set())):
+                    self.lines.append(f"🤖 *(added under it)* {_markdown(noted)}\n")
                 continue
             text = _original_text(message)
             self.said.append(text)
@@ -127,6 +132,7 @@ class Recorder:
             elif "document" in message.data:
                 self.lines.append("   📎 *a file: the PDF record*\n")
             first_markup = _original_markup(message)
+            self._labels[message.message_id] = {str(b["text"]) for r in first_markup for b in r}
             if first_markup:
                 self.lines.append(_buttons(first_markup))
 
@@ -135,6 +141,17 @@ def _new_buttons(edit: object) -> bool:
     """A text edit that brings buttons of its own (a day picker), not a countdown tick."""
     markup = getattr(edit, "markup", None) or {}
     return bool(markup.get("inline_keyboard")) and "left" not in getattr(edit, "text", "")
+
+
+def _note_under(edit: object, labels: set[str]) -> str | None:
+    """A line added under a question that says more than the tapped label ("✓ Thanks. Pain
+    now: 4 out of 10."), or None for a plain mark ("✓ No")."""
+    if getattr(edit, "field", "") != "text":
+        return None
+    found = re.search(r"\n\n✓ (.*)\Z", str(getattr(edit, "text", "")), flags=re.S)
+    if found is None or found.group(1) in labels:
+        return None
+    return f"✓ {found.group(1)}"
 
 
 def _original_text(message: StoredMessage) -> str:
