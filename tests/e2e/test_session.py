@@ -53,8 +53,13 @@ async def test_a_whole_level_one_session_in_order_with_timed_holds(harness: Harn
         # Every hold of this stretch: countdown, then "release" no sooner than the hold.
         for step in [s for s in expected.steps if s.stretch_id == stretch.id]:
             started = time.monotonic()
-            await user.wait_for(lambda m: "left" in m.text and " s " in m.text + " ")
-            released = await user.wait_for("And release", timeout=10)
+            countdown = await user.wait_for(lambda m: "left" in m.text and " s " in m.text + " ")
+            # A new message after the countdown (the card tapped may say "And release" too).
+            after = countdown.message_id
+            released = await user.wait_for(
+                lambda m, after=after: "And release" in m.text and m.message_id > after,
+                timeout=10,
+            )
             holds.append(time.monotonic() - started)
             assert holds[-1] >= step.hold_seconds * FAST * 0.9
         if has_button("ss:start:")(released):  # the last hold's release heads the next card
