@@ -66,6 +66,16 @@ def has_button(prefix: str) -> Any:
     return check
 
 
+def question_of(message: StoredMessage) -> str:
+    """The id of the check question a message asks (its tq: buttons)."""
+    return button(message, "tq:").split(":")[1]
+
+
+async def wait_for_next_question(user: TelegramUser, after: str) -> StoredMessage:
+    """The check's question after ``after``: usually the answered message edited into it."""
+    return await user.wait_for(lambda m: has_button("tq:")(m) and question_of(m) != after)
+
+
 async def answer_no_until_offer(user: TelegramUser) -> StoredMessage:
     """Answer "No" to every check question; returns the offer of a first session."""
     while True:

@@ -32,6 +32,7 @@ from tests.e2e.helpers import (
     seed_person,
     start_session,
     tap,
+    wait_for_next_question,
 )
 from tests.e2e.test_triage import EMERGENCY_WORDS, onboard
 from tests.emulator.chats import StoredMessage
@@ -151,9 +152,7 @@ async def test_mid_check_no_carries_on_and_yes_ends_the_check_as_an_emergency(
     assert not any(has_button("sq:")(m) for m in user.messages())
     await user.press(again, callback_data=f"tq:{CHECKLIST}:n")
     # The next question takes the answered one's place (one message that moves on).
-    second = await user.wait_for(
-        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != CHECKLIST
-    )
+    second = await wait_for_next_question(user, after=CHECKLIST)
     assert second.message_id == again.message_id
     second_id = button(second, "tq:").split(":")[1]
 

@@ -16,7 +16,13 @@ from bot.core.triage import Answer, Profile, applies_to, evaluate, load_bank, ne
 from bot.db.models import Dialog, Screening, TriageAnswer, User
 from content.schema.common import AgeBand, Level, Region
 from tests.e2e.conftest import Harness
-from tests.e2e.helpers import answer_no_until_offer, button, has_button, rows
+from tests.e2e.helpers import (
+    answer_no_until_offer,
+    button,
+    has_button,
+    rows,
+    wait_for_next_question,
+)
 from tests.emulator.chats import StoredMessage
 from tests.emulator.userside import TelegramUser
 
@@ -194,9 +200,7 @@ async def test_a_restart_mid_check_resumes_at_the_same_question(harness: Harness
     first = await user.wait_for(has_button("tq:"))
     first_id = button(first, "tq:").split(":")[1]
     await user.press(first, callback_data=f"tq:{first_id}:n")
-    second = await user.wait_for(
-        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
-    )
+    second = await wait_for_next_question(user, after=first_id)
     pending = button(second, "tq:").split(":")[1]
     await harness.restart()
     await user.send("no")  # typed, to the restarted bot
@@ -283,9 +287,7 @@ async def test_an_answered_question_becomes_the_next_one(harness: Harness) -> No
     first_id = button(first, "tq:").split(":")[1]
     messages_before = len(user.messages())
     query = await user.press(first, callback_data=f"tq:{first_id}:n")
-    moved_on = await user.wait_for(
-        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
-    )
+    moved_on = await wait_for_next_question(user, after=first_id)
     assert moved_on.message_id == first.message_id
     assert moved_on.text.startswith("2. ")
     assert (await user.wait_for_answer(query)).text == "✓ No"
@@ -304,8 +306,6 @@ async def test_the_next_question_comes_anew_when_the_answered_one_is_gone(
     first_id = button(first, "tq:").split(":")[1]
     await user.press(first, callback_data=f"tq:{first_id}:n")
     first.deleted = True  # before the bot edits it
-    moved_on = await user.wait_for(
-        lambda m: has_button("tq:")(m) and button(m, "tq:").split(":")[1] != first_id
-    )
+    moved_on = await wait_for_next_question(user, after=first_id)
     assert moved_on.message_id > first.message_id
     assert moved_on.text.startswith("2. ")
