@@ -403,9 +403,10 @@ class Bench:
                 limit,
                 Target(28, "min"),
                 note=f"{sizes.flood_reminders} reminders due at once, emulator enforcing "
-                "Telegram's limits (30/s overall), the bot's limiter as deployed "
-                "(FLOOD_LIMIT_PER_SECOND=30, run at 97%); the pace between 30% and 90% "
-                "delivered; the baseline is the limit itself (not a measurement)",
+                "Telegram's limits (30/s overall, counted over any one second), the bot's "
+                "limiter as deployed (FLOOD_LIMIT_PER_SECOND=30, paced at 95%); the pace "
+                "between 30% and 90% delivered; the baseline is the limit itself "
+                "(not a measurement)",
             )
         )
         self.report.add(

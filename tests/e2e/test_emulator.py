@@ -457,6 +457,27 @@ async def test_flood_limit_answers_429_when_sending_fast_to_many_chats(
     assert emu.stats()["flood_limited"] == len(refused)
 
 
+@pytest.mark.parametrize(("counting", "refused_at_half_a_second"), [("bucket", 0), ("window", 15)])
+async def test_flood_limit_counted_over_any_one_second_refuses_a_second_burst(
+    emu: BotApiEmulator, bot: telegram.Bot, counting: str, refused_at_half_a_second: int
+) -> None:
+    """30 at once, then 15 half a second later: a token bucket has refilled 15 by then, but
+    counted over any one second the first 30 still count, so all 15 are refused."""
+    people = [await started(emu, 3100 + n) for n in range(45)]
+    now = [time.monotonic()]
+    emu.flood.clock = lambda: now[0]
+    emu.flood.enable(global_per_second=30, overall_counting=counting)
+    for person in people[:30]:
+        await bot.send_message(person.id, "reminder")
+    now[0] += 0.5
+    results = await asyncio.gather(
+        *(bot.send_message(p.id, "reminder") for p in people[30:]), return_exceptions=True
+    )
+    assert sum(isinstance(r, RetryAfter) for r in results) == refused_at_half_a_second
+    now[0] += 0.6  # the first 30 are more than a second ago
+    await bot.send_message(people[30].id, "reminder", disable_notification=True)
+
+
 async def test_flood_limit_per_chat_allows_a_short_burst(
     emu: BotApiEmulator, bot: telegram.Bot
 ) -> None:

@@ -423,6 +423,30 @@ async def test_reminders_due_together_stay_within_telegrams_flood_limit(sqlite_u
         assert elapsed >= (len(people) - 30) / 30 * 0.9, "sent no faster than 30 a second"
 
 
+async def test_reminders_after_a_quiet_spell_stay_within_30_in_any_one_second(
+    sqlite_url: str,
+) -> None:
+    """Telegram does not say how it counts its 30 messages a second. Counted over any one
+    second, a burst of a second's worth at once, followed by the paced rest, is refused:
+    so the bot paces its sends evenly from the first, and no reminder draws a 429."""
+    async with bot_on(sqlite_url, flood_limit_per_second=30) as harness:
+        harness.emulator.flood.enable(global_per_second=30, overall_counting="window")
+        people = list(range(3500, 3590))
+        due = harness.running.runtime.clock.now() + timedelta(hours=2)
+        for person in people:
+            await seed_reminder(harness, person, due)
+        users = [harness.emulator.user(person, started=True) for person in people]
+        jump_to(harness, due + timedelta(seconds=1))
+
+        async def all_arrived() -> bool:
+            return all(count(user, NUDGE) for user in users)
+
+        await until(all_arrived, timeout=30)
+        await asyncio.sleep(0.5)
+        assert [count(user, NUDGE) for user in users] == [1] * len(people)
+        assert harness.emulator.stats()["errors"].get("429", 0) == 0
+
+
 @pytest.mark.parametrize("paid", [True, False], ids=["PAID_BROADCAST on", "off"])
 async def test_reminders_alone_are_sent_as_paid_broadcasts_when_that_is_on(
     sqlite_url: str, paid: bool

@@ -60,7 +60,8 @@ HTTP control API (for other processes; JSON in, ``{"ok": true, "result": ...}`` 
     DELETE /_emu/faults/{rule_id}           remove one rule
     GET    /_emu/flood                      flood-limit settings
     POST   /_emu/flood        {"enabled": true, "global_per_second": 30, "chat_burst": 5,
-                               "chat_per_second": 1, "group_per_minute": 20}
+                               "chat_per_second": 1, "group_per_minute": 20,
+                               "overall_counting": "bucket"|"window"}
     POST   /_emu/users/{user_id}/send   {"text": "/start", "first_name": "Ann"}
                                         or {"kind": "sticker"|"photo"|"voice"|"location"|"contact"}
     POST   /_emu/users/{user_id}/press  {"message_id": 7, "text": "Yes"} or {"callback_data": ...}

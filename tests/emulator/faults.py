@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -196,9 +196,29 @@ class _Bucket:
 
 
 @dataclass
+class _Window:
+    """A stricter overall counter: at most ``limit`` sends in any one second (a sliding
+    window), so a burst of a second's worth right after a quiet spell is refused."""
+
+    limit: float
+    sent: deque[float] = field(default_factory=deque)
+
+    def wait_needed(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - 1.0:
+            self.sent.popleft()
+        return 0.0 if len(self.sent) < self.limit else self.sent[0] + 1.0 - now
+
+    def take(self, now: float) -> None:
+        self.sent.append(now)
+
+
+@dataclass
 class FloodSettings:
     enabled: bool = False
     global_per_second: float = 30.0
+    # Telegram does not say how it counts its 30 a second. "bucket": a token bucket, which
+    # lets a second's worth through at once after a pause; "window": any one second.
+    overall_counting: str = "bucket"
     chat_burst: int = 5  # private chats: Telegram tolerates short bursts above 1/s
     chat_per_second: float = 1.0
     group_per_minute: float = 20.0
@@ -214,6 +234,7 @@ class FloodLimiter:
         self.clock: Callable[[], float] = time.monotonic
         self.settings = FloodSettings()
         self._global: _Bucket | None = None
+        self._window: _Window | None = None
         self._paid: _Bucket | None = None
         self._chats: dict[int, _Bucket] = {}
 
@@ -225,12 +246,16 @@ class FloodLimiter:
         unknown = set(settings) - set(asdict(self.settings))
         if unknown:
             raise ValueError(f"unknown flood settings: {sorted(unknown)}")
+        counting = settings.get("overall_counting", self.settings.overall_counting)
+        if counting not in ("bucket", "window"):
+            raise ValueError(f"overall_counting is bucket or window, not {counting!r}")
         for key, value in settings.items():
             current = getattr(self.settings, key)
             if isinstance(current, bool):
                 value = value is True or str(value).lower() in ("true", "1")
             setattr(self.settings, key, type(current)(value))
         self._global = self._paid = None
+        self._window = None
         self._chats.clear()
         return self.settings
 
@@ -270,11 +295,20 @@ class FloodLimiter:
                     bucket = _Bucket(burst, settings.chat_per_second, burst, now)
                 self._chats[chat_id] = bucket
             buckets.append(bucket)
+        window = None
+        if not paid and settings.overall_counting == "window":
+            if self._window is None:
+                self._window = _Window(settings.global_per_second)
+            window = self._window
         wait = max(b.wait_needed(now) for b in buckets)
+        if window is not None:
+            wait = max(wait, window.wait_needed(now))
         if wait > 0:
             return max(1, math.ceil(wait))
         for b in buckets:
             b.tokens -= 1
+        if window is not None:
+            window.take(now)
         return None
 
 
