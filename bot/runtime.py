@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy import CursorResult, Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -76,9 +76,17 @@ TAKE_TIMER = delete(_TIMERS).where(
 RECENT_UPDATES = "recent_updates"
 RECENT_UPDATES_KEPT = 8
 UNIT_ATTEMPTS = 6
-# Raised as they are by asyncpg while connecting (SQLAlchemy wraps only errors on an open
-# connection): the server refused, or is shutting down or starting up.
-CONNECT_ERRORS = (OSError, PostgresConnectionError, OperatorInterventionError)
+
+
+def connect_errors() -> tuple[type[BaseException], ...]:
+    """Raised as they are while connecting (SQLAlchemy wraps only errors on an open
+    connection): the server refused, or is shutting down or starting up. asyncpg's own are
+    looked up only once SQLAlchemy loaded it for a PostgreSQL URL: on SQLite the bot never
+    imports it (about 3 MB of memory)."""
+    asyncpg = sys.modules.get("asyncpg.exceptions")
+    if asyncpg is None:
+        return (OSError,)
+    return (OSError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
 
 
 def database_unreachable(exc: BaseException | None) -> bool:
@@ -87,10 +95,11 @@ def database_unreachable(exc: BaseException | None) -> bool:
     Connecting errors come either as they are or wrapped by SQLAlchemy (DBAPIError, not
     marked invalidated: there was no connection yet), so the chain of causes is searched.
     """
+    errors = connect_errors()
     while exc is not None:
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return True
-        if isinstance(exc, CONNECT_ERRORS):
+        if isinstance(exc, errors):
             return True
         exc = exc.__cause__
     return False
