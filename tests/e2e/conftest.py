@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,43 @@ from tests.emulator.userside import TelegramUser
 TOKEN = "123456789:AAE2e-test-token-not-a-real-one-xyz"
 # Holds and rests at 1/100 of real time: a 20 s hold takes 0.2 s.
 FAST = 0.01
+# Every stretch picture, drawn before the first test (stretch_pictures_drawn) and shared
+# by every bot of the run.
+PICTURES: Path | None = None
+
+
+def _draw(stretch_id: str, kind: str, language: str, folder: Path) -> None:
+    from bot.pictures import KINDS, Pictures, content_hash
+
+    pictures = Pictures(None, folder, 0, lambda: None)  # type: ignore[arg-type]
+    digest = content_hash(stretch_id, kind, language)
+    asyncio.run(pictures.bytes_of(stretch_id, kind, digest, KINDS[kind][2], language))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stretch_pictures_drawn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A movement drawn on first use takes a second or more, so a person tapping Start at
+    once would see the countdown that much late, into a hold 100 times shorter than a real
+    one: a test acting mid-hold would then pass or fail by which test drew it first. A
+    person reads the card for longer than the drawing takes (bot/pictures.py warms it).
+    Kept in pytest's cache folder between runs: a file's name holds its content hash, so
+    a changed pose or renderer is drawn again (about 30 s for all of them, two at a time)."""
+    global PICTURES
+    from bot.render.stretch_pictures import poses
+    from content import languages
+
+    folder = Path(request.config.cache.mkdir("stretch-pictures"))
+    jobs = [
+        (pose.stretch, kind, language, folder)
+        for pose in poses().poses
+        for kind in ("still", "motion")
+        for language in languages.languages()
+    ]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_draw, *zip(*jobs, strict=True)))
+    PICTURES = folder
+    yield
+    PICTURES = None
 
 
 @dataclass
@@ -54,6 +93,8 @@ def make_settings(database_url: str, base_url: str, **overrides: Any) -> Setting
         "flood_limit_per_second": 0,
         "log_level": "WARNING",
     }
+    if PICTURES is not None:
+        values["picture_cache_dir"] = PICTURES
     values.update(overrides)
     return Settings(**values)
 
