@@ -399,23 +399,33 @@ async def test_a_429_storm_delays_reminders_but_each_arrives_once(harness: Harne
     assert await rows(harness, Outbox) == []
 
 
+async def all_due_at_once(
+    harness: Harness, people: list[int], within: float = 30
+) -> list[TelegramUser]:
+    """A reminder for each of ``people``, all due at the same moment, then the clock moved
+    past it; returns their chats once each one has a reminder (and a moment more, so a
+    second copy would show)."""
+    due = harness.running.runtime.clock.now() + timedelta(hours=2)
+    for person in people:
+        await seed_reminder(harness, person, due)
+    users = [harness.emulator.user(person, started=True) for person in people]
+    jump_to(harness, due + timedelta(seconds=1))
+
+    async def all_arrived() -> bool:
+        return all(count(user, NUDGE) for user in users)
+
+    await until(all_arrived, timeout=within)
+    return users
+
+
 async def test_reminders_due_together_stay_within_telegrams_flood_limit(sqlite_url: str) -> None:
     """Paced at 30 messages a second: Telegram's limit is met, and the odd 429 at the edge is
     waited out, so each reminder still arrives once."""
     async with bot_on(sqlite_url, flood_limit_per_second=30) as harness:
         harness.emulator.flood.enable(global_per_second=30)
         people = list(range(3200, 3290))
-        due = harness.running.runtime.clock.now() + timedelta(hours=2)
-        for person in people:
-            await seed_reminder(harness, person, due)
-        users = [harness.emulator.user(person, started=True) for person in people]
         started = wall.monotonic()
-        jump_to(harness, due + timedelta(seconds=1))
-
-        async def all_arrived() -> bool:
-            return all(count(user, NUDGE) for user in users)
-
-        await until(all_arrived, timeout=30)
+        users = await all_due_at_once(harness, people)
         elapsed = wall.monotonic() - started
         await asyncio.sleep(0.5)
         assert [count(user, NUDGE) for user in users] == [1] * len(people)
@@ -432,16 +442,7 @@ async def test_reminders_after_a_quiet_spell_stay_within_30_in_any_one_second(
     async with bot_on(sqlite_url, flood_limit_per_second=30) as harness:
         harness.emulator.flood.enable(global_per_second=30, overall_counting="window")
         people = list(range(3500, 3590))
-        due = harness.running.runtime.clock.now() + timedelta(hours=2)
-        for person in people:
-            await seed_reminder(harness, person, due)
-        users = [harness.emulator.user(person, started=True) for person in people]
-        jump_to(harness, due + timedelta(seconds=1))
-
-        async def all_arrived() -> bool:
-            return all(count(user, NUDGE) for user in users)
-
-        await until(all_arrived, timeout=30)
+        users = await all_due_at_once(harness, people)
         await asyncio.sleep(0.5)
         assert [count(user, NUDGE) for user in users] == [1] * len(people)
         assert harness.emulator.stats()["errors"].get("429", 0) == 0
@@ -463,16 +464,7 @@ async def test_reminders_alone_are_sent_as_paid_broadcasts_when_that_is_on(
         # Many due at once, under Telegram's limits: each arrives once, paid as set.
         harness.emulator.flood.enable()
         people = list(range(3301, 3400))
-        due = harness.running.runtime.clock.now() + timedelta(hours=2)
-        for person in people:
-            await seed_reminder(harness, person, due)
-        users = [harness.emulator.user(person, started=True) for person in people]
-        jump_to(harness, due + timedelta(seconds=1))
-
-        async def all_arrived() -> bool:
-            return all(count(user, NUDGE) for user in users)
-
-        await until(all_arrived, timeout=60)
+        users = await all_due_at_once(harness, people, within=60)
         await asyncio.sleep(0.5)
         assert [count(user, NUDGE) for user in users] == [1] * len(people)
         assert {m.paid_broadcast for u in users for m in u.messages()} == {paid}
