@@ -7,7 +7,8 @@ statements (an executemany is one) and ``commit`` counts commits; and it counts 
 of work (``Runtime.run_unit``: an update or a timer, one transaction each). A thread serves them on
 127.0.0.1:P as JSON (``GET /counts``). ``GET /profile/start`` and ``GET /profile/stop?to=F``
 run pyinstrument on the event loop's thread between the two, and write the profile to F
-(``F.txt`` the top frames by own time, ``F.pyisession`` the whole session), so the profile
+(``F.txt`` the top frames by own time, ``F.pyisession`` the whole session,
+``F.statements.json`` the statements run meanwhile by kind), so the profile
 holds the measured updates and not start-up or warm-up.
 
 Nothing in the bot knows about this: the listeners cost a function call per statement.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,13 +32,44 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 COUNTS = {"statements": 0, "commits": 0, "units": 0}
+# Statements by what they do ("UPDATE stretch_sessions SET phase, position"), for the
+# profile: which ones a unit runs, counted rather than estimated.
+KINDS: dict[str, int] = {}
+PROFILING = False
 REPO = str(Path(__file__).resolve().parent.parent) + "/"
 TOP_FRAMES = 25
 IDLE = ("epoll.poll  ",)  # the event loop waiting for the network (selectors.py)
 
 
-def _statement(*_args: Any) -> None:
+def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     COUNTS["statements"] += 1
+    if PROFILING:  # only then: telling kinds apart costs CPU the measured runs would count
+        kind = statement_kind(statement)
+        KINDS[kind] = KINDS.get(kind, 0) + 1
+
+
+def _tally(on: bool) -> None:
+    global PROFILING
+    PROFILING = on
+
+
+def statement_kind(statement: str) -> str:
+    """What a statement does, without its values: the verb, the table, and for an UPDATE the
+    columns it sets (``UPDATE users SET level, updated_at``)."""
+    sql = " ".join(statement.split())
+    verb = sql.split(" ", 1)[0].upper()
+    if verb == "UPDATE":
+        match = re.match(r"UPDATE (\S+) SET (.*?)(?: WHERE |$)", sql, re.IGNORECASE)
+        if match:
+            columns = re.findall(r"(\w+)=", match.group(2))
+            return f"UPDATE {match.group(1)} SET {', '.join(columns)}"
+    if verb in ("INSERT", "DELETE"):
+        match = re.match(r"(?:INSERT INTO|DELETE FROM) (\S+)", sql, re.IGNORECASE)
+        return f"{verb} {match.group(1) if match else '?'}"
+    if verb == "SELECT":
+        match = re.search(r" FROM (\S+)", sql, re.IGNORECASE)
+        return f"SELECT FROM {match.group(1) if match else '?'}"
+    return verb
 
 
 def _commit(*_args: Any) -> None:
@@ -64,19 +97,31 @@ class Profiling:
         self.profiler: Any = None
         self.target: Path | None = None
         self.done = threading.Event()
+        self.kinds_at_start: dict[str, int] = {}
+        self.units_at_start = 0
 
     def toggle(self, _signum: int, _frame: object) -> None:
         from pyinstrument import Profiler
 
         if self.profiler is None:
             self.profiler = Profiler(interval=0.001, async_mode="disabled")
+            self.kinds_at_start = dict(KINDS)
+            self.units_at_start = COUNTS["units"]
+            _tally(True)
             self.profiler.start()
             self.done.set()
             return
         session = self.profiler.stop()
+        _tally(False)
         self.profiler = None
         assert self.target is not None
         write_profile(session, self.target)
+        kinds = {kind: KINDS[kind] - self.kinds_at_start.get(kind, 0) for kind in KINDS}
+        tally = {
+            "units": COUNTS["units"] - self.units_at_start,
+            "statements": {kind: n for kind, n in sorted(kinds.items(), key=lambda i: -i[1]) if n},
+        }
+        self.target.with_suffix(".statements.json").write_text(json.dumps(tally, indent=1))
         self.done.set()
 
     def ask(self, target: Path | None = None) -> None:

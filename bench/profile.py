@@ -5,13 +5,15 @@ pyinstrument runs in the bot process (bench/counted_bot.py) from just before the
 people start to just after the last one finished, so start-up and the warm-up are left
 out. Writes ``F.txt`` (the top frames by own time, then the call tree) and
 ``F.pyisession`` (``pyinstrument --load F.pyisession`` shows it again, in any renderer),
-and prints what the run counted per update.
+and prints what the run counted per update, with the statements by kind
+(``F.statements.json``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import statistics
 import tempfile
@@ -39,6 +41,11 @@ async def main() -> None:
         f"{run.commits_per_update:.2f} commits, {run.api_calls_per_update:.2f} Bot API requests "
         f"per update; reply latency median {statistics.median(run.latencies) * 1000:.0f} ms"
     )
+    tally = json.loads(args.out.with_suffix(".statements.json").read_text())
+    print(f"statements per update by kind ({tally['units'] / run.updates:.2f} units per update):")
+    for kind, count in tally["statements"].items():
+        if count / run.updates >= 0.01:
+            print(f"  {count / run.updates:5.2f}  {kind}")
     print(f"written: {args.out.with_suffix('.txt')} and {args.out.with_suffix('.pyisession')}")
 
 
