@@ -5,7 +5,8 @@
 - 403 (blocked): the person is marked inactive and their pending messages dropped.
 - 5xx, timeouts, dropped connections: the row stays and is retried with backoff.
 - 400 (a message Telegram will never accept): logged by method and dropped.
-Rows are deleted only after Telegram accepted them.
+Rows are deleted only after Telegram accepted them: each message before the next is sent,
+an edit together with the row after it (sent again, an edit changes nothing).
 
 A stretch picture row names the picture, not its bytes: ``bot.pictures`` turns it into a
 file_id this bot already uploaded, or the bytes to upload (and keeps the file_id after).
@@ -42,6 +43,8 @@ LEASE = timedelta(seconds=60)
 _OUTBOX = cast(Table, Outbox.__table__)
 DELETE_SENT = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 SETTLE_ATTEMPTS = 5
+# An edit Telegram could no longer apply, sent as a new message instead (Unit.replace_tapped).
+SENT_ANEW = "sent anew"
 # Called with (session, tag, sent message) to remember e.g. the countdown message id.
 TagHandler = Callable[[AsyncSession, str, Message], Awaitable[None]]
 
@@ -69,7 +72,7 @@ class Delivery:
         self.sent = 0
         self.failed: dict[str, int] = {}
         # Rows Telegram accepted, waiting for the delete that records it (see _record_sent).
-        self._accepted: list[tuple[Outbox, Message | None, asyncio.Future[None]]] = []
+        self._accepted: list[tuple[list[tuple[Outbox, Message | None]], asyncio.Future[None]]] = []
         self._recording = asyncio.Lock()
 
     def claim_new(self, rows: Sequence[Outbox], now: datetime) -> None:
@@ -84,18 +87,26 @@ class Delivery:
         between Telegram's answer and the delete sends that one message again (the Bot API has
         no idempotency key), never the rows sent before it.
         """
+        # Edits Telegram applied, deleted with the row after them: one commit for both.
+        # Sent again after a kill, an edit changes nothing ("message is not modified"), so
+        # a kill still repeats at most the one message in flight.
+        edited: list[tuple[Outbox, Message | None]] = []
         for index, row in enumerate(rows):
             # Only a tagged row needs the sent message (its id); parsing it costs more than
             # the rest of the send (python -m bench, conversations).
             outcome = await self._deliver(row)
             if isinstance(outcome, timedelta):
                 # Keep the person's order: later rows wait for this one.
-                await self._settle([], [(later, outcome) for later in rows[index:]], None)
+                await self._settle(edited, [(later, outcome) for later in rows[index:]], None)
                 return
             if outcome == "blocked":
                 await self._settle([], [], row.user_id)
                 return
-            await self._record_sent(row, outcome if isinstance(outcome, Message) else None)
+            if repeatable(row, outcome) and index < len(rows) - 1:
+                edited.append((row, None))
+                continue
+            await self._record_sent([*edited, (row, sent_message(outcome))])
+            edited = []
 
     async def send_many(
         self,
@@ -127,7 +138,7 @@ class Delivery:
                 elif outcome == "blocked":
                     await self._settle([], [], row.user_id)
                 else:
-                    await self._record_sent(row, outcome if isinstance(outcome, Message) else None)
+                    await self._record_sent([(row, sent_message(outcome))])
             except Exception:
                 # The row stays in the outbox: the sweeper sends it when its lease ends.
                 log.exception("could not deliver or record an outbox row")
@@ -137,32 +148,32 @@ class Delivery:
 
         await asyncio.gather(*(deliver(row) for row in rows))
 
-    async def _record_sent(self, row: Outbox, message: Message | None) -> None:
-        """Delete a row Telegram accepted, with every other row accepted meanwhile.
+    async def _record_sent(self, accepted: list[tuple[Outbox, Message | None]]) -> None:
+        """Delete rows Telegram accepted, with every other row accepted meanwhile.
 
         One transaction for the rows of everyone whose sends finished while the previous
         delete ran, so under load a commit records many messages. Each caller returns only
-        once its own row is deleted, so a person's next message is never sent before it:
-        a kill still repeats at most the one message per person in flight.
+        once its own rows are deleted, so a person's next message is never sent before
+        them: a kill still repeats at most the one message per person in flight.
         """
         recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._accepted.append((row, message, recorded))
+        self._accepted.append((accepted, recorded))
         # The lock is fair: once this task holds it, its row was deleted by a group before
         # (its future is done) or waits in self._accepted for this group.
         async with self._recording:
             if not recorded.done():
                 group, self._accepted = self._accepted, []
                 try:
-                    await self._settle([(r, m) for r, m, _ in group], [], None)
+                    await self._settle([pair for rows, _ in group for pair in rows], [], None)
                 except BaseException as exc:
                     # Cancelled too: the others must not wait for a delete that never comes.
                     failed = exc if isinstance(exc, Exception) else RuntimeError("cancelled")
-                    for *_, waiting in group:
+                    for _, waiting in group:
                         waiting.set_exception(failed)
                     recorded.exception()  # raised below, or by the cancellation
                     raise
                 else:
-                    for *_, waiting in group:
+                    for _, waiting in group:
                         waiting.set_result(None)
         await recorded
 
@@ -182,7 +193,8 @@ class Delivery:
         if outcome != "dropped":
             return outcome
         new = {key: value for key, value in edit.items() if key != "message_id"}
-        return await self._send("sendMessage", new, parse=bool(row.tag))
+        outcome = await self._send("sendMessage", new, parse=bool(row.tag))
+        return SENT_ANEW if outcome == "sent" else outcome
 
     async def _send_picture(self, row: Outbox, pictures: Pictures) -> Message | str | timedelta:
         """By file_id when this bot has one; else upload (one at a time per picture)."""
@@ -348,6 +360,16 @@ class Delivery:
         for user_rows in by_user.values():
             await self.send_rows(user_rows)
         return len(rows)
+
+
+def sent_message(outcome: Message | str) -> Message | None:
+    return outcome if isinstance(outcome, Message) else None
+
+
+def repeatable(row: Outbox, outcome: Message | str) -> bool:
+    """An edit Telegram applied: sending it again changes nothing. Not one that became a new
+    message (SENT_ANEW), and not a tagged row, whose sent message is recorded."""
+    return row.method.startswith("edit") and not row.tag and outcome != SENT_ANEW
 
 
 def _as_text(params: dict[str, Any]) -> dict[str, Any]:
