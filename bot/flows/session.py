@@ -153,10 +153,17 @@ async def own_session(unit: Unit, session_id: int) -> StretchSession | None:
 
 
 async def _touch(unit: Unit, session: StretchSession) -> None:
-    """Note activity; the idle timer closes a session nobody touched for an hour."""
+    """Note activity: the idle timer (booked once, _book_idle) closes a session nobody
+    touched for an hour, and moves itself on when it finds the session touched since."""
     session.last_activity_at = unit.now
+
+
+async def _book_idle(unit: Unit, session: StretchSession) -> None:
     await unit.schedule(
-        f"idle:{session.id}", "session_idle", unit.now + IDLE_LIMIT, {"session": session.id}
+        f"idle:{session.id}",
+        "session_idle",
+        session.last_activity_at + IDLE_LIMIT,
+        {"session": session.id},
     )
 
 
@@ -235,7 +242,7 @@ async def begin_after_check(unit: Unit) -> None:
     unit.running_session = session
     kept = {key: unit.dialog.data[key] for key in KEPT_FROM_CHECK if key in unit.dialog.data}
     unit.goto(Flow.SESSION, session=session.id, **kept)
-    await _touch(unit, session)
+    await _book_idle(unit, session)
     count = len(set(plan.stretch_ids) - {library.warm_up.id})
     intro = t(
         "session.intro",
@@ -792,6 +799,7 @@ async def on_idle(unit: Unit, timer: Timer) -> None:
     if session is None or session.phase == "done":
         return
     if unit.now - session.last_activity_at < IDLE_LIMIT - timedelta(seconds=1):
+        await _book_idle(unit, session)  # touched since: an hour from then
         return
     await _cancel_step_timers(unit, session)
     if session.status == "active":

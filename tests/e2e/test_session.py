@@ -280,6 +280,28 @@ async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_don
     await user.wait_for(has_button("pn:b:"))  # a fresh session starts, not the old one
 
 
+async def test_a_tap_within_the_hour_keeps_the_session_open_an_hour_from_then(
+    harness: Harness,
+) -> None:
+    user = harness.user(2019)
+    await seed_person(harness, 2019)
+    intro = await start_session(harness, user, pain=3)
+    harness.shift_clock(timedelta(minutes=50))
+    await user.press(intro, callback_data=button(intro, "ss:start:"))  # 50 minutes on
+    following = await user.wait_for("And release", timeout=10)
+    harness.shift_clock(timedelta(minutes=15))  # 65 minutes after the start, 15 after the tap
+    await asyncio.sleep(1.5)  # the idle timer fires now, finds the tap, and waits on
+    assert not [m for m in user.messages() if "idle" in m.text]
+    [session] = await rows(harness, StretchSession, user_id=2019)
+    assert session.status == "active"
+    await user.press(following, callback_data=button(following, "ss:start:"))
+    await user.wait_for(has_button("ss:hurt:"))  # the session goes on
+    harness.shift_clock(timedelta(minutes=61))
+    await user.wait_for("idle", timeout=10)
+    [session] = await rows(harness, StretchSession, user_id=2019)
+    assert session.status == "abandoned"
+
+
 @pytest.mark.parametrize(
     ("condition", "region"),
     [("osteoporosis", "lower_back"), ("neck_artery_signs", "neck"), ("pregnancy", "lower_back")],
