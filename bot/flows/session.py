@@ -152,7 +152,7 @@ async def own_session(unit: Unit, session_id: int) -> StretchSession | None:
     return None if session.phase == "done" else session
 
 
-async def _touch(unit: Unit, session: StretchSession) -> None:
+def _touch(unit: Unit, session: StretchSession) -> None:
     """Note activity: the idle timer (booked once, _book_idle) closes a session nobody
     touched for an hour, and moves itself on when it finds the session touched since."""
     session.last_activity_at = unit.now
@@ -279,7 +279,7 @@ async def rate_pain(unit: Unit, purpose: str, session_id: int, value: int) -> st
                 user_id=unit.user.id, session_id=session.id, kind=kind, value=value, at=unit.now
             )
         )
-    await _touch(unit, session)
+    _touch(unit, session)
     if purpose == "b":
         session.pain_before = value
         unit.acknowledge_tapped(
@@ -492,7 +492,7 @@ async def press(unit: Unit, action: str, session_id: int, position: int) -> str 
         return t("common.stale_button")
     if action in ("start", "skip") and position != session.position:
         return t("common.stale_button")
-    await _touch(unit, session)
+    _touch(unit, session)
     if action == "start":
         if session.phase != "ready" or session.paused:
             return t("common.done_button")
@@ -600,7 +600,7 @@ async def typed_control(unit: Unit, control: Control) -> bool:
     # Only where the control buttons are shown: not while a pain score or a note is asked.
     if session is None or session.status != "active" or session.phase not in CONTROLLED:
         return False
-    await _touch(unit, session)
+    _touch(unit, session)
     if control is Control.GO and not session.paused:
         if session.phase != "ready":  # "ok" mid-hold: the hold runs on
             await point_to_current(unit, session)
@@ -683,7 +683,7 @@ async def hurt_choice(unit: Unit, session_id: int, choice: str) -> str | None:
     session = await own_session(unit, session_id)
     if session is None or session.phase != "hurt_choice":
         return t("common.stale_button")
-    await _touch(unit, session)
+    _touch(unit, session)
     if choice == "stop":
         await after_exercises(unit, session)
         return None

@@ -23,6 +23,8 @@ from tests.e2e.helpers import (
     start_session,
     tap,
 )
+from tests.emulator.chats import StoredMessage
+from tests.emulator.userside import TelegramUser
 
 LIBRARY = routine.load_library()
 ALL_IDS = [s.id for s in load_file(StretchFile, "stretches.yaml").stretches]
@@ -261,14 +263,23 @@ def intro_session(message: object) -> str:
     return button(message, "ss:stop:").split(":")[2]  # type: ignore[arg-type]
 
 
+async def warm_up_done(
+    harness: Harness, user_id: int, *, before_start: timedelta = timedelta(0)
+) -> tuple[TelegramUser, StoredMessage]:
+    """A session with pain 3, its warm-up started ``before_start`` after the intro and held
+    to its end; returns the person and the next stretch's card ("And release" above it)."""
+    user = harness.user(user_id)
+    await seed_person(harness, user_id)
+    intro = await start_session(harness, user, pain=3)
+    harness.shift_clock(before_start)
+    await user.press(intro, callback_data=button(intro, "ss:start:"))
+    return user, await user.wait_for("And release", timeout=10)
+
+
 async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_done(
     harness: Harness,
 ) -> None:
-    user = harness.user(2009)
-    await seed_person(harness, 2009)
-    intro = await start_session(harness, user, pain=3)
-    await user.press(intro, callback_data=button(intro, "ss:start:"))
-    following = await user.wait_for("And release", timeout=10)
+    user, following = await warm_up_done(harness, 2009)
     assert has_button("ss:start:")(following)  # the next stretch, untouched
     harness.shift_clock(timedelta(minutes=61))
     await user.wait_for("idle", timeout=10)
@@ -283,12 +294,7 @@ async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_don
 async def test_a_tap_within_the_hour_keeps_the_session_open_an_hour_from_then(
     harness: Harness,
 ) -> None:
-    user = harness.user(2019)
-    await seed_person(harness, 2019)
-    intro = await start_session(harness, user, pain=3)
-    harness.shift_clock(timedelta(minutes=50))
-    await user.press(intro, callback_data=button(intro, "ss:start:"))  # 50 minutes on
-    following = await user.wait_for("And release", timeout=10)
+    user, following = await warm_up_done(harness, 2019, before_start=timedelta(minutes=50))
     harness.shift_clock(timedelta(minutes=15))  # 65 minutes after the start, 15 after the tap
     await asyncio.sleep(1.5)  # the idle timer fires now, finds the tap, and waits on
     assert not [m for m in user.messages() if "idle" in m.text]
