@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import BotCommand, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -35,6 +33,7 @@ from bot.flows import session as session_flow
 from bot.flows.buttons import HurtChoiceButton, HurtWhereButton, PainButton, SessionButton
 from bot.http import AiohttpRequest
 from bot.metrics import MeteredRequest, Metrics
+from bot.pacing import PacedRateLimiter, paced
 from bot.pictures import Pictures
 from bot.processing import PerUserUpdateProcessor, UserLocks
 from bot.reminder_batch import fire_reminders
@@ -64,40 +63,14 @@ PUBLISHED_COMMANDS = (
 )
 
 
-# The limiter paces sends at 95% of FLOOD_LIMIT_PER_SECOND and lets the other 5% out at
-# once at most, so that in any one second no more than the limit goes out, however Telegram
-# counts. A bucket of a second's worth (the library's default) lets a whole second's sends
-# out at once after a quiet spell, then the paced rest: nearly twice the limit in one second
-# (tests/e2e/test_reminders.py). A bucket of one send loses pace whenever the event loop is
-# late (aiolimiter alone, 32 senders: 28.3 a second where 29.1 was asked); 1.5 does not.
-FLOOD_MARGIN = 0.95
-
-
-def paced(limit: float) -> tuple[float, float]:
-    """(sends, seconds) for a leaky bucket that stays within ``limit`` in any one second:
-    1.5 sends per 53 ms at 30 a second, 50 per 53 ms at 1,000."""
-    rate = limit * FLOOD_MARGIN
-    if not rate:
-        return 0.0, 1.0  # no limit: python-telegram-bot's limiter takes 0 as off
-    burst = max(1.0, limit - rate)
-    return burst, burst / rate
-
-
-def rate_limiter(settings: Settings) -> AIORateLimiter:
-    """python-telegram-bot's limiter: FLOOD_LIMIT_PER_SECOND for every send, and for sends
-    with allow_paid_broadcast (reminders, with PAID_BROADCAST) its own limit, by default
-    Telegram's 1,000 a second, here this instance's share of it. Both paced evenly."""
-    sends, seconds = paced(settings.flood_limit_per_second)
-    limiter = AIORateLimiter(overall_max_rate=sends, overall_time_period=seconds, max_retries=3)
-    paid = paid_broadcast_rate(settings)
-    if settings.paid_broadcast and paid:
-        # The library keeps that limit in a private attribute: fail at start, not silently,
-        # if a new version moves it.
-        if not isinstance(getattr(limiter, "_apb_limiter", None), AsyncLimiter):
-            raise RuntimeError("python-telegram-bot's AIORateLimiter has no paid limiter")
-        sends, seconds = paced(paid)
-        limiter._apb_limiter = AsyncLimiter(max_rate=sends, time_period=seconds)
-    return limiter
+def rate_limiter(settings: Settings) -> PacedRateLimiter:
+    """FLOOD_LIMIT_PER_SECOND for every send, and for sends with allow_paid_broadcast
+    (reminders, with PAID_BROADCAST) their own limit, by default Telegram's 1,000 a second,
+    here this instance's share of it. Both paced evenly (bot/pacing.py)."""
+    paid = paid_broadcast_rate(settings) if settings.paid_broadcast else 0.0
+    return PacedRateLimiter(
+        paced(settings.flood_limit_per_second), paced(paid) if paid else None, max_retries=3
+    )
 
 
 def build_application(

@@ -448,6 +448,23 @@ async def test_reminders_after_a_quiet_spell_stay_within_30_in_any_one_second(
         assert harness.emulator.stats()["errors"].get("429", 0) == 0
 
 
+async def test_after_a_429_the_sends_resume_at_the_pace_not_in_a_burst(sqlite_url: str) -> None:
+    """Telegram's 429 says to wait ``retry_after`` seconds: no send goes meanwhile, and the
+    sends that queued up during the wait then go out at the pace again. Released all at
+    once, they would be a second's worth in an instant, which Telegram (here: any one second
+    counted) refuses too, so one 429 would set off many."""
+    async with bot_on(sqlite_url, flood_limit_per_second=30) as harness:
+        harness.emulator.flood.enable(global_per_second=30, overall_counting="window")
+        harness.emulator.faults.too_many_requests(retry_after=1, method="sendMessage", times=1)
+        people = list(range(3600, 3690))
+        users = await all_due_at_once(harness, people)
+        await asyncio.sleep(0.5)
+        assert [count(user, NUDGE) for user in users] == [1] * len(people)
+        stats = harness.emulator.stats()
+        assert stats["errors"].get("429", 0) == 1, "only the one injected"
+        assert stats["sent_while_told_to_wait"] == 0, "retry_after was waited out by every send"
+
+
 @pytest.mark.parametrize("paid", [True, False], ids=["PAID_BROADCAST on", "off"])
 async def test_reminders_alone_are_sent_as_paid_broadcasts_when_that_is_on(
     sqlite_url: str, paid: bool

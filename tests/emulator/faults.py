@@ -321,6 +321,9 @@ class Counters:
     errors_by_method: dict[str, Counter[int]] = field(default_factory=dict)
     dropped: int = 0
     flood_limited: int = 0
+    # Message sends that came while a 429's retry_after was still running (not counting
+    # those already on their way when the 429 was answered): a bot should send none.
+    sent_while_told_to_wait: int = 0
 
     def call(self, method: str) -> None:
         self.calls[method] += 1
@@ -343,4 +346,5 @@ class Counters:
             },
             "dropped": self.dropped,
             "flood_limited": self.flood_limited,
+            "sent_while_told_to_wait": self.sent_while_told_to_wait,
         }

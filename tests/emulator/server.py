@@ -45,6 +45,9 @@ from tests.emulator.userside import Channel, GroupChat, TelegramUser
 from tests.emulator.webhooks import WebhookDelivery
 
 DEFAULT_TOKEN = "123456:TEST-emulator-token"
+# A send that reaches the emulator this soon after a 429 was answered may have left the bot
+# before the 429 reached it, so it is not counted as sent while told to wait.
+IN_FLIGHT_SECONDS = 0.2
 
 
 class EmulatedBotApi:
@@ -59,6 +62,7 @@ class EmulatedBotApi:
         self.webhook = WebhookDelivery(self)
         self.closing = False
         self.polls = LongPoll(state)
+        self._told_to_wait = (0.0, 0.0)  # (when a 429 was answered, when its wait ends)
         state.updates.listeners.append(self.webhook.enqueue)
 
     def reset(self, seed: int) -> None:
@@ -69,6 +73,7 @@ class EmulatedBotApi:
         self.counters = Counters()
         self.faults = FaultInjector(seed)
         self.flood = FloodLimiter()
+        self._told_to_wait = (0.0, 0.0)
 
     # HTTP entry points
 
@@ -81,6 +86,10 @@ class EmulatedBotApi:
             return self._fail(method, ApiError(401, "Unauthorized"))
         if entry is None:
             return self._fail(method, ApiError(404, "Not Found"))
+        if entry.name in MESSAGE_SENDING_METHODS:
+            told, until = self._told_to_wait
+            if told + IN_FLIGHT_SECONDS < time.monotonic() < until:
+                self.counters.sent_while_told_to_wait += 1
         try:
             params = await read_params(request)
         except ApiError as error:
@@ -134,6 +143,9 @@ class EmulatedBotApi:
 
     def _fail(self, method: str, error: ApiError) -> web.Response:
         self.counters.error(method, error.code)
+        if error.retry_after is not None:
+            now = time.monotonic()
+            self._told_to_wait = (now, max(self._told_to_wait[1], now + error.retry_after))
         return json_response(error.payload(), error.code)
 
     def _check_flood(self, params: Params) -> None:
