@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.flows import basics, triage
 from bot.flows import session as session_flow
+from bot.flows.dialog import Flow
 from bot.flows.unit import Unit
 from content.schema.texts import t
 from handlers.base import Context, act, answer_query
@@ -31,7 +32,7 @@ async def _cancel(unit: Unit) -> None:
     if running is not None:
         await session_flow.stop(unit, running)
         return
-    if unit.dialog.flow == "idle":
+    if unit.expect(Flow.IDLE):
         unit.say(t("common.nothing_to_cancel"))
         return
     unit.idle()

@@ -44,11 +44,11 @@ from bot.db.models import SafetyAlert, TriageAnswer
 from bot.flows import gate as gate_flow
 from bot.flows import session as session_flow
 from bot.flows import triage as triage_flow
+from bot.flows.dialog import Flow
 from bot.flows.unit import Keyboard, Unit
 from content.schema.common import AgeBand, Level, Region
 from content.schema.texts import t
 
-MEMORY = "concern"  # the dialog data key
 QUIET_FOR = timedelta(hours=24)  # one question per condition per day
 DOUBLE_TAP = timedelta(minutes=10)  # a second tap on an answered question is only a toast
 # A typed "no" answers the concern question only while it is fresh; later it is more likely
@@ -63,14 +63,14 @@ async def should_ask(unit: Unit, concern: safety.Concern) -> bool:
     """Whether the concern's question, or one it asks later, is worth asking now."""
     if await _worth_asking(unit, concern.question_id, concern.topic_question_id):
         return True
-    return unit.dialog.flow != "triage" and bool(await _worth_asking_later(unit, concern.later))
+    return not unit.expect(Flow.TRIAGE) and bool(await _worth_asking_later(unit, concern.later))
 
 
 async def _worth_asking(unit: Unit, question_id: str, topic_question_id: str) -> bool:
     """Not while the check is asking this very question, not twice a day per condition, and
     not about a condition the person's routine is already adapted to."""
-    if unit.dialog.flow == "triage":
-        data = unit.dialog.data
+    if unit.expect(Flow.TRIAGE):
+        data = unit.state
         if data.get("pending") in (question_id, topic_question_id):
             return False
         if data.get("answers", {}).get(topic_question_id) in ("yes", "unsure"):
@@ -98,7 +98,7 @@ async def ask(unit: Unit, concern: safety.Concern) -> None:
         concern = replace(
             concern, question_id=first, topic_question_id=first, assumed_yes=(), later=rest
         )
-    if unit.dialog.flow == "triage":
+    if unit.expect(Flow.TRIAGE):
         concern = replace(concern, later=())  # the check asks them itself
     if concern.alarm is not None and safety.adapts_routine(concern.question_id):
         key = "concern.ask_to_adapt"
@@ -133,14 +133,14 @@ def _ask_question(
         "later": later,
         "at": unit.now.isoformat(),
     }
-    unit.update_data(**{MEMORY: memory})
+    unit.update_data(concern=memory)
     unit.question_asked()
     _say_question(unit, question_id, key)
 
 
 def question_waiting(unit: Unit) -> bool:
     """A yes / no question of the check, or one asked here, waits for its answer."""
-    waiting_in_check = unit.dialog.flow == "triage" and unit.dialog.data.get("pending")
+    waiting_in_check = unit.expect(Flow.TRIAGE) and unit.state.get("pending")
     return bool(waiting_in_check or _memory(unit)["pending"])
 
 
@@ -151,7 +151,7 @@ def remembered(unit: Unit) -> dict[str, Any]:
 
 def carry_over(unit: Unit, before: dict[str, Any]) -> None:
     """Merge back what a change of flow (``unit.goto``) dropped from the dialog data."""
-    dropped = MEMORY not in unit.dialog.data
+    dropped = "concern" not in unit.state
     if dropped and not any(before.values()):
         return  # nothing asked yet: keep the dialog data as it was
     now = _memory(unit)
@@ -159,7 +159,7 @@ def carry_over(unit: Unit, before: dict[str, Any]) -> None:
         now[key] = {**before[key], **now[key]}
     if dropped:
         now["pending"] = before["pending"]
-    unit.update_data(**{MEMORY: now})
+    unit.update_data(concern=now)
 
 
 # --- answering ---------------------------------------------------------------------------
@@ -209,9 +209,9 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
     answers = {**chain["answers"], question_id: answer.value}
     memory["answered"][question_id] = unit.now.isoformat()
     memory["pending"] = None
-    unit.update_data(**{MEMORY: memory})
+    unit.update_data(concern=memory)
     _store_answer(unit, question_id, answer)
-    if unit.dialog.flow == "triage":
+    if unit.expect(Flow.TRIAGE):
         await _into_the_check(unit, answers, answer)
     else:
         profile = _profile(unit)
@@ -224,7 +224,7 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
                 "answers": answers,
                 "at": unit.now.isoformat(),
             }
-            unit.update_data(**{MEMORY: memory})
+            unit.update_data(concern=memory)
             _say_question(unit, follow_up.id, "concern.next")
             return None
         verdict = core.evaluate(bank, profile or PROFILE_DEFAULT, typed)
@@ -236,7 +236,7 @@ async def answer_question(unit: Unit, question_id: str, answer: Answer) -> str |
 
 async def _into_the_check(unit: Unit, answers: dict[str, str], answer: Answer) -> None:
     """During the check, the answers join its own; it then asks on or gives its outcome."""
-    merged = {**unit.dialog.data.get("answers", {}), **answers}
+    merged = {**unit.state.get("answers", {}), **answers}
     unit.update_data(answers=merged, pending=None)
     unit.dialog.version += 1
     if answer is Answer.NO:
@@ -358,7 +358,7 @@ def _raise_open_gate(unit: Unit, level: Level) -> None:
 
 # --- the dialog data, and what is stored with consent ------------------------------------------
 def _memory(unit: Unit) -> dict[str, Any]:
-    stored = unit.dialog.data.get(MEMORY) or {}
+    stored = unit.state.get("concern") or {}
     return {
         "asked": dict(stored.get("asked", {})),
         "answered": dict(stored.get("answered", {})),
@@ -370,7 +370,7 @@ def _held(unit: Unit) -> set[str]:
     """The conditions the routine is adapted to, read as bot/flows/session.py reads them."""
     if unit.stores_data:
         return set(unit.user.conditions or [])
-    return set(unit.dialog.data.get("conditions", []))
+    return set(unit.state.get("conditions", []))
 
 
 def _quiet_key(question_id: str) -> str:

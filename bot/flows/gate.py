@@ -19,8 +19,8 @@ from content.schema.common import AgeBand, Level, Region
 
 
 def profile_of(unit: Unit) -> tuple[Region | None, AgeBand | None]:
-    region = unit.user.region or unit.dialog.data.get("region")
-    band = unit.user.age_band or unit.dialog.data.get("age_band")
+    region = unit.user.region or unit.state.get("region")
+    band = unit.user.age_band or unit.state.get("age_band")
     return (Region(region) if region else None, AgeBand(band) if band else None)
 
 
@@ -37,7 +37,7 @@ def clearance_wait_left(unit: Unit, advised: Level | None = None) -> timedelta |
     if unit.stores_data:
         since = unit.user.gate_at
     else:
-        screened = unit.dialog.data.get("screened_at")
+        screened = unit.state.get("screened_at")
         since = _parse(screened) if screened else None
     if since is None:
         return None
@@ -71,7 +71,7 @@ def gate_state(unit: Unit) -> tuple[GateState, Level | None]:
         user = unit.user
         state = GateState(level, user.gate_at, user.cleared_by_clinician_at, user.check_required_at)
         return state, level
-    data = unit.dialog.data
+    data = unit.state
     level = Level(data["verdict"]) if data.get("verdict") else None
     screened, required = data.get("screened_at"), data.get("check_required_at")
     state = GateState(

@@ -10,6 +10,7 @@ answers a red-flag question they half understood.
 from __future__ import annotations
 
 from bot.flows import triage as triage_flow
+from bot.flows.dialog import Flow
 from bot.flows.unit import Keyboard, Unit
 from content import languages
 from content.schema.texts import t
@@ -36,6 +37,6 @@ async def choose_language(unit: Unit, code: str) -> str | None:
     unit.user.language = code
     languages.use(code)
     unit.say(t("language.chosen"))
-    if unit.dialog.flow == "triage" and unit.dialog.data.get("pending"):
+    if unit.expect(Flow.TRIAGE) and unit.state.get("pending"):
         await triage_flow.repeat_question(unit)
     return None

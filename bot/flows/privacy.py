@@ -41,7 +41,6 @@ ERASED = "erased"  # consent value of the placeholder left until the goodbye is 
 ERASED_TAG = "erased:"
 LEFTOVER_TIMER = "erase_leftover"
 LEFTOVER_GRACE = timedelta(days=1)
-ERASE_ASKED = "erase_asked"  # dialog data: the person has been asked to confirm erasing
 # The pain CSV's columns; their headings are texts (privacy.mydata.csv_columns), in this order.
 PAIN_CSV_COLUMNS = ("id", "at_utc", "at_local", "kind", "value", "body_part", "note", "session_id")
 
@@ -73,7 +72,7 @@ async def withdraw_consent(unit: Unit) -> str | None:
     if not unit.stores_data:
         return t("common.done_button")
     unit.user.consent, unit.user.consent_at = "refused", unit.now
-    unit.update_data(**{ERASE_ASKED: True})
+    unit.update_data(erase_asked=True)
     unit.say(t("privacy.withdrawn"), erase_keyboard())
     return None
 
@@ -96,21 +95,21 @@ def erase_keyboard() -> Keyboard:
 
 async def ask_to_erase(unit: Unit) -> None:
     """/delete: say what goes, once, with a button; nothing is erased yet."""
-    unit.update_data(**{ERASE_ASKED: True})
+    unit.update_data(erase_asked=True)
     unit.say(t("privacy.erase_question"), erase_keyboard())
 
 
 async def keep_data(unit: Unit) -> str | None:
-    if not unit.dialog.data.get(ERASE_ASKED):
+    if not unit.state.get("erase_asked"):
         return t("common.stale_button")
-    unit.update_data(**{ERASE_ASKED: None})
+    unit.update_data(erase_asked=None)
     unit.say(t("privacy.erase_cancelled"))
     return None
 
 
 async def erase(unit: Unit) -> str | None:
     """The confirmed erase: every row about the person, then the goodbye (see the docstring)."""
-    if not unit.dialog.data.get(ERASE_ASKED):
+    if not unit.state.get("erase_asked"):
         return t("common.stale_button")
     user_id, chat_id = unit.user.id, unit.user.chat_id
     # The loaded rows are about to vanish underneath the session: stop tracking them.

@@ -326,7 +326,7 @@ async def send_report(unit: Unit, data: ReportData, pdf: bytes) -> None:
 
 
 def report_data(history: History, unit: Unit, name: str | None) -> ReportData:
-    region = unit.user.region or unit.dialog.data.get("region") or "unknown"
+    region = unit.user.region or unit.state.get("region") or "unknown"
     chart = chart_data(history, unit.now)
     return ReportData(
         name=name,

@@ -262,7 +262,7 @@ async def choose_days(unit: Unit, which: str, message_id: int | None) -> str | N
 async def toggle_day(unit: Unit, day: int, message_id: int | None) -> str | None:
     if not unit.expect(Flow.REMINDERS, Reminders.DAYS_CUSTOM):
         return t("common.stale_button")
-    chosen = frozenset(unit.dialog.data.get("days", [])) ^ {day}
+    chosen = frozenset(unit.state.get("days", [])) ^ {day}
     unit.update_data(days=sorted(chosen))
     if message_id is not None:
         unit.edit(message_id, t("reminders.days.custom_ask"), day_picker(chosen))
@@ -272,7 +272,7 @@ async def toggle_day(unit: Unit, day: int, message_id: int | None) -> str | None
 async def days_done(unit: Unit, message_id: int | None) -> str | None:
     if not unit.expect(Flow.REMINDERS, Reminders.DAYS_CUSTOM):
         return t("common.stale_button")
-    if not unit.dialog.data.get("days"):
+    if not unit.state.get("days"):
         unit.say(t("reminders.days.none_chosen"))
         return None
     if message_id is not None:
@@ -308,7 +308,7 @@ async def pick_zone(unit: Unit, kind: str, index: int) -> str | None:
         offered = schedule.offered_zones(schedule.zone_catalogue())
         choice = offered[index] if 0 <= index < len(offered) else None
     elif kind == "c":
-        candidates = unit.dialog.data.get("candidates", [])
+        candidates = unit.state.get("candidates", [])
         choice = ZoneChoice(*candidates[index]) if 0 <= index < len(candidates) else None
     elif kind == "keep":
         choice = await known_zone(unit)
@@ -322,12 +322,12 @@ async def confirm_zone(unit: Unit, choice: ZoneChoice) -> None:
     """Show the person's local time in the chosen zone, so a wrong zone shows at once."""
     unit.dialog.step = Reminders.CONFIRM
     unit.update_data(zone=choice.name, label=choice.label, candidates=[])
-    days = frozenset(unit.dialog.data["days"])
+    days = frozenset(unit.state["days"])
     parts = [
         t(
             "reminders.zone.check",
             days=schedule.describe_days(days),
-            time=unit.dialog.data["time"],
+            time=unit.state["time"],
             zone=html.escape(choice.label),
             now=clock_of(unit.now, choice.name),
         )
@@ -358,7 +358,7 @@ async def save(unit: Unit) -> str | None:
         unit.idle()
         explain_consent(unit)
         return None
-    data = unit.dialog.data
+    data = unit.state
     reminder = await reminder_of(unit)
     if reminder is None:
         reminder = Reminder(user_id=unit.user.id)

@@ -35,7 +35,7 @@ from bot.flows.buttons import (
     PainButton,
     SessionButton,
 )
-from bot.flows.dialog import Flow
+from bot.flows.dialog import Flow, check_outcome
 from bot.flows.unit import Keyboard, Unit
 from content.schema import typed_words
 from content.schema.common import Condition, Level, Region
@@ -49,10 +49,6 @@ PAIN_QUESTIONS = {"pain_before": "b", "pain_after": "a", "hurt_rating": "h"}
 # The phases that show Start / Pause / Skip / Stop / This hurts (typed ones work there too).
 CONTROLLED = frozenset({"ready", "holding", "resting"})
 CAPTION_LIMIT = 1024  # Telegram's, in characters of the caption as shown (tags excluded)
-# What the check left in the dialog data, which a session keeps (without consent, the only copy).
-# Dialog data (carried through every flow, bot/flows/unit.CARRIED): no session before this.
-REST_UNTIL = "rest_until"
-KEPT_FROM_CHECK = ("verdict", "screened_at", "conditions", "region", "age_band")
 
 
 # --- reading the plan ------------------------------------------------------------------------
@@ -175,7 +171,7 @@ async def start(unit: Unit) -> None:
         unit.say(t("session.already_running"))
         await show_current(unit, existing)
         return
-    if (until := unit.dialog.data.get(REST_UNTIL)) and unit.now < datetime.fromisoformat(until):
+    if (until := unit.state.get("rest_until")) and unit.now < datetime.fromisoformat(until):
         unit.say(t("session.resting_today"))  # "Let's stop for today" after pain of 6+
         return
     gate, level = gate_flow.current_gate(unit)
@@ -195,7 +191,7 @@ async def start(unit: Unit) -> None:
     if (
         unit.stores_data
         and rescreen_due(unit.user.gate_at, unit.now)
-        and not unit.dialog.data.get("rescreen_declined")
+        and not unit.state.get("rescreen_declined")
     ):
         unit.say(
             t("session.rescreen_due"),
@@ -219,7 +215,7 @@ async def start_anyway(unit: Unit) -> None:
 async def begin_after_check(unit: Unit) -> None:
     region_name, _band = gate_flow.profile_of(unit)
     region = region_name or Region.LOWER_BACK
-    stored = unit.user.conditions if unit.stores_data else unit.dialog.data.get("conditions", [])
+    stored = unit.user.conditions if unit.stores_data else unit.state.get("conditions", [])
     conditions = frozenset(Condition(c) for c in stored)
     library = routine.load_library()
     gate, gate_level = gate_flow.current_gate(unit)
@@ -240,8 +236,7 @@ async def begin_after_check(unit: Unit) -> None:
     unit.session.add(session)
     await unit.session.flush()
     unit.running_session = session
-    kept = {key: unit.dialog.data[key] for key in KEPT_FROM_CHECK if key in unit.dialog.data}
-    unit.goto(Flow.SESSION, session=session.id, **kept)
+    unit.goto(Flow.SESSION, session=session.id, **check_outcome(unit.state))
     await _book_idle(unit, session)
     count = len(set(plan.stretch_ids) - {library.warm_up.id})
     intro = t(
@@ -535,7 +530,7 @@ async def skip(unit: Unit, session: StretchSession) -> str | None:
     """Skip the rest of this stretch: all its remaining rounds and sides."""
     await _cancel_step_timers(unit, session)
     current = step_of(session)["stretch"]
-    unit.update_data(skipped=[*unit.dialog.data.get("skipped", []), current])
+    unit.update_data(skipped=[*unit.state.get("skipped", []), current])
     while session.position < len(session.plan) and step_of(session)["stretch"] == current:
         _record_step(unit, session, "skipped")
         session.position += 1
@@ -560,8 +555,7 @@ async def stop(unit: Unit, session: StretchSession) -> str | None:
 async def _drop_unstarted(unit: Unit, session: StretchSession) -> None:
     """/cancel or Stop before the pain score: no session happened, so none is kept."""
     await unit.cancel_timers(f"idle:{session.id}")
-    data = unit.dialog.data
-    unit.goto(Flow.IDLE, **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+    unit.goto(Flow.IDLE, **check_outcome(unit.state))
     await unit.session.delete(session)
     unit.say(t("session.cancelled_before_start"))
 
@@ -574,8 +568,7 @@ async def end_early(unit: Unit, session: StretchSession) -> None:
     session.status, session.paused = "stopped", False
     session.phase, session.ended_at = "done", unit.now
     if unit.expect(Flow.SESSION):
-        data = unit.dialog.data
-        unit.goto(Flow.IDLE, **{key: data[key] for key in KEPT_FROM_CHECK if key in data})
+        unit.goto(Flow.IDLE, **check_outcome(unit.state))
     await _forget_unless_kept(unit, session)
 
 
@@ -641,7 +634,7 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
     session = await own_session(unit, session_id)
     if session is None or session.phase != "hurt_where":
         return t("common.stale_button")
-    value = int(unit.dialog.data.get("hurt_value", 0))
+    value = int(unit.state.get("hurt_value", 0))
     if unit.stores_data:
         rating = (
             await unit.session.execute(
@@ -663,7 +656,7 @@ async def hurt_where(unit: Unit, session_id: int, place: str) -> str | None:
     if advice is pain_core.HurtAdvice.STOP:
         unit.say(t(f"session.hurt.advice.{advice.value}"))
         # "Let's stop for today": no session until tomorrow.
-        unit.update_data(**{REST_UNTIL: _tomorrow(unit).isoformat()})
+        unit.update_data(rest_until=_tomorrow(unit).isoformat())
     if spreading:
         gate_flow.require_check(unit)  # /stretch runs the check first, as this says
         unit.say(t("session.hurt.limb"))
@@ -830,7 +823,7 @@ async def remember_countdown(db: AsyncSession, tag: str, message_id: int) -> Non
 # --- ending ----------------------------------------------------------------------------------
 async def finish_exercises(unit: Unit, session: StretchSession, heading: str | None = None) -> None:
     # Carried on after "This hurts": finished, but not a comfortable session (progression).
-    session.status = "hurt" if unit.dialog.data.get("hurt_value") is not None else "completed"
+    session.status = "hurt" if unit.state.get("hurt_value") is not None else "completed"
     await _cancel_step_timers(unit, session)
     done = t("session.all_done")
     unit.say(f"{heading}\n\n{done}" if heading else done)
@@ -839,7 +832,7 @@ async def finish_exercises(unit: Unit, session: StretchSession, heading: str | N
 
 async def after_exercises(unit: Unit, session: StretchSession) -> None:
     """The pain after, asked once: a "This hurts" score given in this session is it."""
-    hurt = unit.dialog.data.get("hurt_value")
+    hurt = unit.state.get("hurt_value")
     if hurt is None or session.status != "hurt":
         await ask_pain_after(unit, session)
         return
@@ -874,7 +867,7 @@ async def summarise(unit: Unit, session: StretchSession, note: str | None) -> No
     await unit.cancel_timers(f"idle:{session.id}")
     if note:
         unit.say(t("session.note.saved"))
-    count = stretch_count(session, set(unit.dialog.data.get("skipped", [])))
+    count = stretch_count(session, set(unit.state.get("skipped", [])))
     lines = [t("session.summary", done=count.done, total=count.total, skipped=count.skipped)]
     before, after = session.pain_before, session.pain_after
     if before is not None and after is not None:

@@ -9,7 +9,6 @@ Diagram: docs/triage.mmd.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from bot.core import emergency
 from bot.core import triage as core
 from bot.db.models import SafetyAlert, Screening, TriageAnswer
 from bot.flows.basics import show_menu
-from bot.flows.dialog import Flow, Onboarding, Triage
+from bot.flows.dialog import Alarm, Flow, Onboarding, Triage
 from bot.flows.gate import clearance_wait_left, profile_of
 from bot.flows.unit import Keyboard, Unit
 from content.schema.common import AgeBand, Level, Region
@@ -26,7 +25,6 @@ from content.schema.triage import Question
 
 # An alarm raised this long ago still counts in a check: "this conversation".
 ALARM_MEMORY = timedelta(hours=24)
-ALARMS_CHECKED_AT = "alarms_checked_at"  # dialog data, carried (flows/unit.CARRIED)
 ANSWER_CODES = {"y": core.Answer.YES, "n": core.Answer.NO, "u": core.Answer.UNSURE}
 CODE_OF = {answer: code for code, answer in ANSWER_CODES.items()}
 
@@ -85,7 +83,7 @@ async def choose_region(unit: Unit, value: str) -> str | None:
     if not unit.expect(Flow.ONBOARDING, Onboarding.REGION):
         return t("common.stale_button")
     region = Region(value)
-    then = unit.dialog.data.get("then", "age")
+    then = unit.state.get("then", "age")
     if unit.stores_data:
         unit.user.region = region.value
     if then == "settings":
@@ -104,7 +102,7 @@ async def choose_age(unit: Unit, value: str) -> str | None:
     if not unit.expect(Flow.ONBOARDING, Onboarding.AGE):
         return t("common.stale_button")
     band = AgeBand(value)
-    region = Region(unit.dialog.data["region"])
+    region = Region(unit.state["region"])
     if unit.stores_data:
         unit.user.age_band = band.value
     await begin(unit, region, band, reason="onboarding", in_place=True)
@@ -123,9 +121,15 @@ async def checkup(unit: Unit) -> None:
 
 
 async def begin(
-    unit: Unit, region: Region, band: AgeBand, reason: str, in_place: bool = False, **extra: Any
+    unit: Unit,
+    region: Region,
+    band: AgeBand,
+    reason: str,
+    in_place: bool = False,
+    then: str | None = None,
 ) -> None:
-    """``in_place``: the first question takes the place of the one just answered (age)."""
+    """``in_place``: the first question takes the place of the one just answered (age).
+    ``then``: what the person asked for, done once the check clears them ("stretch")."""
     unit.goto(
         Flow.TRIAGE,
         Triage.QUESTION,
@@ -134,17 +138,18 @@ async def begin(
         answers={},
         started_at=unit.now.isoformat(),
         reason=reason,
-        **extra,
     )
+    if then is not None:
+        unit.update_data(then=then)
     await ask_next(unit, intro=t("triage.check_intro"), in_place=in_place)
 
 
 def _profile(unit: Unit) -> core.Profile:
-    return core.Profile(Region(unit.dialog.data["region"]), AgeBand(unit.dialog.data["age_band"]))
+    return core.Profile(Region(unit.state["region"]), AgeBand(unit.state["age_band"]))
 
 
 def _answers(unit: Unit) -> dict[str, core.Answer]:
-    return {qid: core.Answer(value) for qid, value in unit.dialog.data["answers"].items()}
+    return {qid: core.Answer(value) for qid, value in unit.state["answers"].items()}
 
 
 async def ask_next(unit: Unit, intro: str | None = None, in_place: bool = False) -> None:
@@ -161,7 +166,7 @@ async def ask_next(unit: Unit, intro: str | None = None, in_place: bool = False)
         return
     unit.update_data(pending=question.id)
     unit.question_asked()
-    asked = len(unit.dialog.data["answers"]) + 1
+    asked = len(unit.state["answers"]) + 1
     text = t("triage.question", number=asked, text=question.text)
     ask = unit.replace_tapped if in_place else unit.say
     ask(f"{intro}\n\n{text}" if intro else text, answer_keyboard(question.id))
@@ -180,22 +185,22 @@ def answer_keyboard(question_id: str) -> Keyboard:
 def hint_under_question(unit: Unit, text: str) -> None:
     """Text that was no answer: a short hint carrying the question's buttons, not the
     whole question again (it is just above)."""
-    pending = unit.dialog.data.get("pending")
+    pending = unit.state.get("pending")
     if pending:
         unit.say(text, answer_keyboard(pending))
 
 
 async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | None:
     """A button or a typed yes/no for the question on screen; anything else is stale."""
-    if not unit.expect(Flow.TRIAGE) or unit.dialog.data.get("pending") != question_id:
+    if not unit.expect(Flow.TRIAGE) or unit.state.get("pending") != question_id:
         return t("common.stale_button")
-    answers = dict(unit.dialog.data["answers"])
+    answers = dict(unit.state["answers"])
     answers[question_id] = answer.value
     unit.update_data(answers=answers, pending=None)
-    rechecking = unit.dialog.data.get("rechecking")
+    rechecking = unit.state.get("rechecking")
     if rechecking == question_id:  # the sign of an earlier alarm, asked again: answered
         condition = core.load_bank().question(question_id).condition.value
-        rechecked = [*unit.dialog.data.get("rechecked", []), condition]
+        rechecked = [*unit.state.get("rechecked", []), condition]
         unit.update_data(rechecking=None, rechecked=rechecked)
     unit.dialog.version += 1
     await ask_next(unit, in_place=True)
@@ -203,14 +208,14 @@ async def answer(unit: Unit, question_id: str, answer: core.Answer) -> str | Non
 
 
 async def answer_typed(unit: Unit, typed: core.Answer) -> None:
-    pending = unit.dialog.data.get("pending")
+    pending = unit.state.get("pending")
     if pending:
         await answer(unit, pending, typed)
 
 
 async def repeat_question(unit: Unit) -> None:
     """Say the pending question again, e.g. after free text that was not an answer."""
-    pending = unit.dialog.data.get("pending")
+    pending = unit.state.get("pending")
     if pending:
         unit.update_data(pending=None)
         await ask_next(unit)
@@ -219,22 +224,22 @@ async def repeat_question(unit: Unit) -> None:
 # --- alarms raised in this conversation -------------------------------------------------------
 def remember_alarm(unit: Unit, condition: str, level: Level) -> None:
     """An alarm given in this conversation (stored or not): the check must not forget it."""
-    kept = [a for a in unit.dialog.data.get("alarms", []) if _recent(unit, a)]
+    kept = [a for a in unit.state.get("alarms", []) if _recent(unit, a)]
     kept.append({"condition": condition, "level": level.value, "at": unit.now.isoformat()})
     unit.update_data(alarms=kept)
 
 
-def _recent(unit: Unit, alarm: dict[str, Any]) -> bool:
+def _recent(unit: Unit, alarm: Alarm) -> bool:
     return unit.now - _parse(alarm["at"]) < ALARM_MEMORY
 
 
-async def _alarms(unit: Unit) -> list[dict[str, Any]]:
+async def _alarms(unit: Unit) -> list[Alarm]:
     """This conversation's alarms: kept in the dialog (stored or not) and, with consent, the
     stored ones of the last day (an EMERGENCY answer to a follow-up question, say) since the
     last check that counted them."""
-    alarms = list(unit.dialog.data.get("alarms", []))
+    alarms = list(unit.state.get("alarms", []))
     if unit.stores_data:
-        checked = unit.dialog.data.get(ALARMS_CHECKED_AT)
+        checked = unit.state.get("alarms_checked_at")
         since = max(
             unit.now - ALARM_MEMORY, _parse(checked) if checked else unit.now - ALARM_MEMORY
         )
@@ -251,7 +256,7 @@ async def _alarms(unit: Unit) -> list[dict[str, Any]]:
 async def _unchecked_alarm(unit: Unit, verdict: core.Verdict) -> Question | None:
     """The question for an alarm of this conversation that the answers would clear silently:
     one above the verdict's level whose sign was not asked again, by name, since."""
-    data = unit.dialog.data
+    data = unit.state
     bank = core.load_bank()
     for alarm in await _alarms(unit):
         level = Level(alarm["level"])
@@ -283,8 +288,8 @@ async def finish(unit: Unit) -> None:
         _ask_again(unit, again)  # never clear silently after an alarm
         return
     # Each one is now counted in this check's outcome.
-    unit.update_data(alarms=[], **{ALARMS_CHECKED_AT: unit.now.isoformat()})
-    data = unit.dialog.data
+    unit.update_data(alarms=[], alarms_checked_at=unit.now.isoformat())
+    data = unit.state
     if unit.stores_data:
         screening = Screening(
             user_id=unit.user.id,

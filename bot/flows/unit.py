@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.inserts import IdInserts
 from bot.db.models import Dialog, Outbox, StretchSession, Timer, User
-from bot.flows.dialog import Flow, Step
+from bot.flows.dialog import CARRIED, DialogData, Flow, Step
 from content import languages
 
 Button = tuple[str, str]  # (label, callback data)
@@ -58,10 +58,6 @@ OUTBOX_COLUMNS = (
     "attempts",
 )
 Keyboard = Sequence[Sequence[Button]]
-# Dialog data kept through every change of flow: red flags raised in this conversation,
-# which the check asks about again, by name, before it may clear anyone (flows/triage.py).
-# And "rest until tomorrow" after "Let's stop for today" (flows/session.py).
-CARRIED = ("alarms", "alarms_checked_at", "rest_until")
 
 
 def inline_keyboard(keyboard: Keyboard) -> dict[str, Any]:
@@ -272,9 +268,17 @@ class Unit:
             return False
         return step is None or self.dialog.step == step
 
-    def goto(self, flow: Flow, step: Step | None = None, **data: Any) -> None:
+    @property
+    def state(self) -> DialogData:
+        """The dialog's data, typed by bot/flows/dialog.py. Read it here; write it with
+        update_data or goto (a new dict, so the row is seen as changed)."""
+        return cast(DialogData, self.dialog.data)
+
+    def goto(self, flow: Flow, step: Step | None = None, **data: Unpack[DialogData]) -> None:
         """Move the person's dialog to ``flow``/``step`` with fresh ``data`` (and CARRIED)."""
-        carried = {key: self.dialog.data[key] for key in CARRIED if key in self.dialog.data}
+        carried: dict[str, Any] = {
+            key: self.dialog.data[key] for key in CARRIED if key in self.dialog.data
+        }
         self.dialog.flow, self.dialog.step = flow.value, step.value if step else ""
         self.dialog.data = {**carried, **data}
         self.dialog.version += 1
@@ -290,9 +294,9 @@ class Unit:
 
     @property
     def question_left(self) -> bool:
-        return bool(self.dialog.data.get("question_left"))
+        return bool(self.state.get("question_left"))
 
-    def update_data(self, **data: Any) -> None:
+    def update_data(self, **data: Unpack[DialogData]) -> None:
         self.dialog.data = {**self.dialog.data, **data}
         self.dialog.updated_at = self.now
 
