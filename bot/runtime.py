@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Table, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -63,15 +63,22 @@ PERSON_AND_DIALOG = (
     .order_by(StretchSession.id.desc())
     .limit(1)
 )
-# A claimed timer is still to fire only if it is still ours and was not moved since. On the
-# table (the unit's session holds no timer yet): the ORM's bulk-delete path costs more than
-# the statement.
+# A timer's unit reads, with the person, whether the timer is still to fire: still ours and
+# not moved since (the person's lock keeps it so until the commit). A flow that books the
+# same key again moves the row (Unit.schedule), so it is deleted only when it was not
+# (FIRED): one statement where a delete and an insert were two. On the table, not the
+# mapped class: the ORM's bulk-delete path costs more than the statement.
 _TIMERS = cast(Table, Timer.__table__)
-TAKE_TIMER = delete(_TIMERS).where(
-    _TIMERS.c.id == bindparam("timer_id"),
-    _TIMERS.c.claimed_by == bindparam("instance"),
-    _TIMERS.c.due_at == bindparam("due_at"),
+PERSON_DIALOG_AND_TIMER = PERSON_AND_DIALOG.add_columns(_TIMERS.c.id).outerjoin(
+    _TIMERS,
+    and_(
+        _TIMERS.c.id == bindparam("timer_id"),
+        _TIMERS.c.user_id == User.id,
+        _TIMERS.c.claimed_by == bindparam("instance"),
+        _TIMERS.c.due_at == bindparam("due_at"),
+    ),
 )
+FIRED = delete(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id"))
 # Dialog data key: the last few update ids applied for this person (webhook redelivery).
 RECENT_UPDATES = "recent_updates"
 RECENT_UPDATES_KEPT = 8
@@ -158,16 +165,22 @@ class Runtime:
         return timedelta(seconds=self.settings.claim_lease_seconds)
 
     async def run_unit(
-        self, user_id: int, chat_id: int | None, work: Callable[[Unit], Awaitable[T]]
+        self,
+        user_id: int,
+        chat_id: int | None,
+        work: Callable[[Unit], Awaitable[T]],
+        timer: Timer | None = None,
     ) -> T:
         """Run ``work`` for one person in one transaction, then send what it said.
 
         ``chat_id`` None (a timer): the person must exist already; LookupError if not.
+        ``timer``: the claimed timer this unit fires; ``Unit.timer_due`` says whether it is
+        still to fire.
         """
         delivery = current_update.get()
         for attempt in range(UNIT_ATTEMPTS):
             try:
-                unit, result = await self._transaction(user_id, chat_id, work)
+                unit, result = await self._transaction(user_id, chat_id, work, timer)
                 break
             except Exception as exc:
                 # Retry the whole unit (nothing was sent yet) when SQLite was busy with another
@@ -195,16 +208,18 @@ class Runtime:
             self.metrics.database_errors.labels("update" if delivery else "timer").inc()
 
     async def _transaction(
-        self, user_id: int, chat_id: int | None, work: Callable[[Unit], Awaitable[T]]
+        self,
+        user_id: int,
+        chat_id: int | None,
+        work: Callable[[Unit], Awaitable[T]],
+        timer: Timer | None,
     ) -> tuple[Unit, T]:
         now = self.clock.now()
         delivery = current_update.get()
         async with self.sessions() as session, session.begin():
             if self.is_postgres:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
-            # One statement for both rows: a unit's fixed cost is mostly statements.
-            found = (await session.execute(PERSON_AND_DIALOG, {"user_id": user_id})).first()
-            user, dialog, running = found if found is not None else (None, None, None)
+            user, dialog, running, timer_due = await self._read_person(session, user_id, timer)
             if user is None:
                 if chat_id is None:  # a timer's person is gone
                     raise LookupError(f"no user {user_id}")
@@ -228,6 +243,7 @@ class Runtime:
             languages.use(user.language or languages.SOURCE_LANGUAGE)
             unit = Unit(session, user, dialog, now, self.settings.stretch_time_scale)
             unit.running_session = running
+            unit.timer_due = timer_due
             unit.paid_broadcast = self.settings.paid_broadcast
             # Leased from now, not from the start: a wait for a pool connection or a lock
             # must not leave the lease already expired at commit.
@@ -248,6 +264,26 @@ class Runtime:
             await unit.write_outbox()
             await session.flush()
         return unit, result
+
+    async def _read_person(
+        self, session: AsyncSession, user_id: int, timer: Timer | None
+    ) -> tuple[User | None, Dialog | None, StretchSession | None, bool]:
+        """The person, their dialog and running session, and for a timer's unit whether the
+        timer is still to fire: one statement, as a unit's fixed cost is mostly statements."""
+        if timer is None:
+            found = (await session.execute(PERSON_AND_DIALOG, {"user_id": user_id})).first()
+            return (None, None, None, False) if found is None else (*found, False)
+        values = {
+            "user_id": user_id,
+            "timer_id": timer.id,
+            "instance": self.instance,
+            "due_at": timer.due_at,
+        }
+        row = (await session.execute(PERSON_DIALOG_AND_TIMER, values)).first()
+        if row is None:
+            return None, None, None, False
+        user, dialog, running, due_id = row
+        return user, dialog, running, due_id is not None
 
     # --- durable timers -----------------------------------------------------------------
     def wake(self) -> None:
@@ -309,16 +345,14 @@ class Runtime:
                 async def work(unit: Unit) -> None:
                     nonlocal said
                     # Gone or moved since we claimed it (cancelled, rescheduled): nothing to do.
-                    taken = await unit.session.execute(
-                        TAKE_TIMER,
-                        {"timer_id": timer.id, "instance": self.instance, "due_at": timer.due_at},
-                    )
-                    if cast(CursorResult[Any], taken).rowcount != 1:
+                    if not unit.timer_due:
                         return
                     await handler(unit, timer)
+                    if timer.key not in unit.booked_keys:  # else moved by the flow: still due
+                        await unit.session.execute(FIRED, {"timer_id": timer.id})
                     said = len(unit.outbox)
 
-                await self.run_unit(timer.user_id, None, work)
+                await self.run_unit(timer.user_id, None, work, timer)
             self.timers_fired += 1
             self.metrics.handler_seconds.labels("timer").observe(time.perf_counter() - started)
             late = (self.clock.now() - timer.due_at).total_seconds()

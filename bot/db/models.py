@@ -241,7 +241,7 @@ class Timer(Base):
     __table_args__ = (Index("ix_timers_due_at", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # Unique per purpose ("hold:42:3", "reminder:1001") so re-scheduling replaces, never doubles.
+    # Unique per purpose ("step:42", "reminder:1001") so re-scheduling replaces, never doubles.
     key: Mapped[str] = mapped_column(String(96), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int] = mapped_column(BigInteger, _user_fk(), index=True)

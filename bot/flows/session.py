@@ -453,7 +453,7 @@ async def start_hold(unit: Unit, session: StretchSession, seconds: float | None 
     session.remaining_seconds = hold
     session.countdown_message_id = None
     payload = {"session": session.id, "position": session.position}
-    await unit.schedule(f"hold:{session.id}", "hold_end", session.hold_ends_at, payload)
+    await unit.schedule(step_key(session), "hold_end", session.hold_ends_at, payload)
     tick = _tick_wall(unit)
     if hold * unit.time_scale > tick * 1.5:
         await unit.schedule(
@@ -709,9 +709,14 @@ def _record_step(unit: Unit, session: StretchSession, outcome: str) -> None:
     )
 
 
+def step_key(session: StretchSession) -> str:
+    """The key of the step's clock: a hold's end, then the rest's end. One key for both, so
+    the timer that fired is moved to the next end rather than deleted and booked again."""
+    return f"step:{session.id}"
+
+
 async def _cancel_step_timers(unit: Unit, session: StretchSession) -> None:
-    for prefix in ("hold", "tick", "rest"):
-        await unit.cancel_timers(f"{prefix}:{session.id}")
+    await unit.cancel_timers(step_key(session), f"tick:{session.id}")
 
 
 async def _next_stretch(unit: Unit, session: StretchSession) -> None:
@@ -751,7 +756,7 @@ async def on_hold_end(unit: Unit, timer: Timer) -> None:
         # One message for one moment: let go, then how long to rest.
         unit.say(f"{t('session.release')}\n{t('session.rest', seconds=int(rest))}")
         await unit.schedule(
-            f"rest:{session.id}",
+            step_key(session),
             "rest_end",
             unit.later(rest),
             {"session": session.id, "position": session.position},

@@ -35,15 +35,20 @@ def _upsert_timer(dialect_insert: Any) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[_TIMERS.c.key],
         set_={
+            "kind": statement.excluded.kind,
             "due_at": statement.excluded.due_at,
             "payload": statement.excluded.payload,
             "claimed_by": None,
             "lease_until": None,
+            "attempts": 0,
         },
     )
 
 
 SCHEDULE = {"sqlite": _upsert_timer(sqlite.insert), "postgresql": _upsert_timer(postgresql.insert)}
+CANCEL = delete(_TIMERS).where(
+    _TIMERS.c.user_id == bindparam("user_id"), _TIMERS.c.key.in_(bindparam("keys", expanding=True))
+)
 # A unit's messages go in with one statement at its end.
 SAY_ALL = IdInserts(_OUTBOX)
 OUTBOX_COLUMNS = (
@@ -107,6 +112,10 @@ class Unit:
     running_session: StretchSession | None = None
     # The earliest due time of the timers this unit booked: the dispatcher wakes for it.
     earliest_booked: datetime | None = None
+    # The keys this unit booked: a timer firing here and booked again is moved, not deleted.
+    booked_keys: set[str] = field(default_factory=set)
+    # A timer's unit (Runtime.fire): the timer is still ours to fire, not cancelled or moved.
+    timer_due: bool = False
     # (instance, lease end) given to each message as it is said, so the row is inserted
     # already leased to this instance rather than inserted, then updated at commit.
     lease: tuple[str, datetime] | None = None
@@ -322,13 +331,14 @@ class Unit:
                 "attempts": 0,
             },
         )
+        self.booked_keys.add(key)
         if self.earliest_booked is None or due_at < self.earliest_booked:
             self.earliest_booked = due_at
 
-    async def cancel_timers(self, prefix: str) -> None:
-        await self.session.execute(
-            delete(Timer).where(Timer.user_id == self.user.id, Timer.key.startswith(prefix))
-        )
+    async def cancel_timers(self, *keys: str) -> None:
+        """Remove the person's timers with these keys, in one statement."""
+        await self.session.execute(CANCEL, {"user_id": self.user.id, "keys": list(keys)})
+        self.booked_keys.difference_update(keys)
 
     def later(self, seconds: float) -> datetime:
         """``seconds`` of exercise time from now, scaled by STRETCH_TIME_SCALE."""

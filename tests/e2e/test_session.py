@@ -287,6 +287,11 @@ async def test_an_hour_idle_closes_the_session_as_abandoned_keeping_what_was_don
     assert session.status == "abandoned" and session.ended_at is not None
     assert [r.value for r in await rows(harness, PainRating, user_id=2009)] == [3]
     assert [s.outcome for s in await rows(harness, SessionStep, user_id=2009)] == ["done"]
+    # The timer that closed it is spent: gone, so it never fires again once its claim lapses.
+    assert not [t for t in await rows(harness, Timer, user_id=2009) if t.kind == "session_idle"]
+    harness.shift_clock(timedelta(minutes=5))
+    await asyncio.sleep(1.5)
+    assert len([m for m in user.messages() if "idle" in m.text]) == 1
     await user.send("/stretch")
     await user.wait_for(has_button("pn:b:"))  # a fresh session starts, not the old one
 
