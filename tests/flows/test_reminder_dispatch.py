@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,12 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import reminder_batch
 from bot.clock import Clock
-from bot.config import Settings
 from bot.core import schedule
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Dialog, Reminder, StretchSession, Timer, User
-from bot.delivery import Delivery
 from bot.flows import reminders
 from bot.flows.unit import Unit
 from bot.runtime import Runtime
@@ -45,22 +43,6 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await upgrade(engine)
     yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def batch_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A runtime on a database of its own, for the batch path (no Bot API needed)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'batch.db'}"
-    engine = make_engine(url)
-    await upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    clock = Clock()
-    delivery = Delivery(cast(Any, None), sessions, clock, "batch")
-    runtime = Runtime(
-        Settings(database_url=url), engine, sessions, delivery, clock, instance="batch"
-    )
-    yield runtime
     await engine.dispose()
 
 
@@ -419,7 +401,7 @@ def columns(reminder: Reminder | None) -> dict[str, Any] | None:
 )
 async def test_a_batch_decides_each_reminder_as_one_timer_does(
     sessions: async_sessionmaker[AsyncSession],
-    batch_runtime: Runtime,
+    bare_runtime: Runtime,
     person: Person,
     now: datetime,
 ) -> None:
@@ -427,7 +409,7 @@ async def test_a_batch_decides_each_reminder_as_one_timer_does(
     booking and stored reminder as one timer's unit of work."""
     due = FRIDAY if now == FRIDAY else SLOT
     one = await fire(sessions, person, now, due=due)
-    batch = await fire_in_batch(batch_runtime, person, now, due)
+    batch = await fire_in_batch(bare_runtime, person, now, due)
     assert (batch.said, batch.keyboards) == (one.said, one.keyboards)
     assert booking(batch.booked) == booking(one.booked)
     assert columns(batch.reminder) == columns(one.reminder)

@@ -10,20 +10,12 @@ that is not booked again is gone, so it never fires a second time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.db.engine import make_engine, make_sessionmaker
-from bot.db.migrate import upgrade
 from bot.db.models import Timer
-from bot.delivery import Delivery
 from bot.flows.unit import Unit
 from bot.runtime import Runtime
 
@@ -32,22 +24,11 @@ KEY = f"step:{PERSON}"
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A runtime on a database of its own; the handlers here say nothing (no Bot API)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'timers.db'}"
-    engine = make_engine(url)
-    await upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    clock = Clock()
-    delivery = Delivery(cast(Any, None), sessions, clock, "here")
-    runtime = Runtime(
-        Settings(database_url=url), engine, sessions, delivery, clock, instance="here"
-    )
+async def runtime(bare_runtime: Runtime) -> Runtime:
     fired.clear()
-    runtime.register_timer("ping", ping)
-    await runtime.run_unit(PERSON, PERSON, nothing)  # the person, as their first update makes
-    yield runtime
-    await engine.dispose()
+    bare_runtime.register_timer("ping", ping)
+    await bare_runtime.run_unit(PERSON, PERSON, nothing)  # the person, as a first update makes
+    return bare_runtime
 
 
 fired: list[tuple[str, datetime]] = []
